@@ -1,0 +1,65 @@
+#include "file_util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+void file_errno_message(char *err, size_t err_size, const char *action, const char *path, int code)
+{
+    if (code == ENOSPC || code == EFBIG || code == EDQUOT)
+        snprintf(err, err_size, "cannot %s %s: the disk is full (%s)", action, path, strerror(code));
+    else
+        snprintf(err, err_size, "cannot %s %s: %s", action, path, strerror(code));
+}
+
+int file_write(FILE *f, const char *path, const void *data, size_t size, char *err, size_t err_size)
+{
+    if (size == 0)
+        return 0;
+    errno = 0;
+    if (fwrite(data, 1, size, f) != size) {
+        file_errno_message(err, err_size, "write", path, errno ? errno : EIO);
+        return -1;
+    }
+    return 0;
+}
+
+int file_write_all(const char *path, const void *data, size_t size, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        file_errno_message(err, err_size, "create", path, errno);
+        return -1;
+    }
+    int status = file_write(f, path, data, size, err, err_size);
+    /* fclose flushes: a full disk often shows up only here */
+    errno = 0;
+    if (fclose(f) != 0 && status == 0) {
+        file_errno_message(err, err_size, "write", path, errno ? errno : EIO);
+        status = -1;
+    }
+    return status;
+}
+
+int file_pwrite_all(int fd, const char *path, const void *data, size_t size, uint64_t offset, char *err,
+                    size_t err_size)
+{
+    const uint8_t *p = data;
+    while (size > 0) {
+        ssize_t n = pwrite(fd, p, size, (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            file_errno_message(err, err_size, "write", path, errno);
+            return -1;
+        }
+        if (n == 0) {
+            file_errno_message(err, err_size, "write", path, ENOSPC);
+            return -1;
+        }
+        p += n;
+        size -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}

@@ -1,0 +1,58 @@
+#include "npy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+size_t npy_header(uint8_t buf[NPY_MAX_HEADER], const char *descr, const int64_t *shape, int ndim)
+{
+    char dict[NPY_MAX_HEADER];
+    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+    for (int i = 0; i < ndim && n > 0 && (size_t)n < sizeof dict; i++)
+        n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i], i + 1 < ndim ? " " : "");
+    if (n > 0 && (size_t)n < sizeof dict)
+        n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
+    if (n <= 0 || (size_t)n >= sizeof dict)
+        return 0;
+    /* magic (6) + version (2) + length (2) + dict + padding + '\n' */
+    size_t total = (10 + (size_t)n + 1 + 63) / 64 * 64;
+    if (total > NPY_MAX_HEADER)
+        return 0;
+    size_t dict_len = total - 10;
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (uint8_t)(dict_len & 0xff);
+    buf[9] = (uint8_t)(dict_len >> 8);
+    memcpy(buf + 10, dict, (size_t)n);
+    memset(buf + 10 + n, ' ', dict_len - (size_t)n - 1);
+    buf[total - 1] = '\n';
+    return total;
+}
+
+uint16_t npy_half_from_float(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t exp = (x >> 23) & 0xffu;
+    uint32_t mant = x & 0x7fffffu;
+    if (exp == 0xff) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0u));
+    int e = (int)exp - 127 + 15;
+    if (e >= 31)
+        return (uint16_t)(sign | 0x7c00u);
+    if (e <= 0) { /* subnormal half, or zero */
+        if (e < -10)
+            return (uint16_t)sign;
+        mant |= 0x800000u;
+        uint32_t shift = (uint32_t)(14 - e);
+        uint32_t half = mant >> shift;
+        uint32_t rem = mant & ((1u << shift) - 1u), mid = 1u << (shift - 1u);
+        if (rem > mid || (rem == mid && (half & 1u)))
+            half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = ((uint32_t)e << 10) | (mant >> 13);
+    uint32_t rem = mant & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (half & 1u)))
+        half++; /* may carry into the exponent, which is still correct */
+    return (uint16_t)(sign | half);
+}
