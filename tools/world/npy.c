@@ -8,7 +8,8 @@ size_t npy_header(uint8_t buf[NPY_MAX_HEADER], const char *descr, const int64_t 
     char dict[NPY_MAX_HEADER];
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     for (int i = 0; i < ndim && n > 0 && (size_t)n < sizeof dict; i++)
-        n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i], i + 1 < ndim ? " " : "");
+        n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld%s", (long long)shape[i],
+                      i + 1 < ndim ? ", " : (ndim == 1 ? "," : "")); /* numpy's own spelling */
     if (n > 0 && (size_t)n < sizeof dict)
         n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
     if (n <= 0 || (size_t)n >= sizeof dict)

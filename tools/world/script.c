@@ -46,6 +46,19 @@ static int next_line(const char **cursor, char *buf, char **tokens)
     return n;
 }
 
+/* Room for one more element in a doubling array: returns the (possibly
+ * moved) array, or NULL with the old one left as it was. */
+static void *grow(void *items, int count, int *capacity, size_t item_size)
+{
+    if (count < *capacity)
+        return items;
+    int next = *capacity ? 2 * *capacity : 16;
+    void *grown = realloc(items, item_size * (size_t)next);
+    if (grown)
+        *capacity = next;
+    return grown;
+}
+
 static int parse_number(const char *s, double *out)
 {
     char *end;
@@ -164,16 +177,13 @@ int script_parse_actions(const char *text, const char *name, action_script *out,
             return -1;
         }
         step.action = cam_action_clamp(step.action);
-        if (out->count == capacity) {
-            capacity = capacity ? 2 * capacity : 16;
-            script_step *grown = realloc(out->steps, sizeof *grown * (size_t)capacity);
-            if (!grown) {
-                snprintf(err, err_size, "%s: out of memory", name);
-                script_free_actions(out);
-                return -1;
-            }
-            out->steps = grown;
+        script_step *steps = grow(out->steps, out->count, &capacity, sizeof *steps);
+        if (!steps) {
+            snprintf(err, err_size, "%s: out of memory", name);
+            script_free_actions(out);
+            return -1;
         }
+        out->steps = steps;
         step.first_frame = out->total_frames;
         out->steps[out->count++] = step;
         out->total_frames += step.frames;
@@ -262,16 +272,13 @@ int script_parse_path(const char *text, const char *name, camera_path *out, char
             return -1;
         }
         key.pose = (cam_pose){(float)v[0], (float)v[1], (float)v[2], (float)dm_wrap_deg(v[3]), (float)v[4]};
-        if (out->count == capacity) {
-            capacity = capacity ? 2 * capacity : 16;
-            path_key *grown = realloc(out->keys, sizeof *grown * (size_t)capacity);
-            if (!grown) {
-                snprintf(err, err_size, "%s: out of memory", name);
-                script_free_path(out);
-                return -1;
-            }
-            out->keys = grown;
+        path_key *keys = grow(out->keys, out->count, &capacity, sizeof *keys);
+        if (!keys) {
+            snprintf(err, err_size, "%s: out of memory", name);
+            script_free_path(out);
+            return -1;
         }
+        out->keys = keys;
         out->keys[out->count++] = key;
         out->total_frames = key.frame + 1;
     }

@@ -368,10 +368,14 @@ cam_pose world_default_start(const world *w)
 {
     if (w->room_count > 0) {
         const world_room *room = &w->rooms[0];
-        /* stand a cell in from the west or north wall, looking along the room */
-        if (room->w >= room->d)
-            return world_cell_pose(w, room->x, room->z + room->d / 2, 90.0f);
-        return world_cell_pose(w, room->x + room->w / 2, room->z + room->d - 1, 0.0f);
+        /* stand a cell in from the west or south wall, looking along the
+         * room, one row off its middle so that a pillar stands aside */
+        if (room->w >= room->d) {
+            int row = room->z + room->d / 2 - (room->d >= 5 ? 1 : 0);
+            return world_cell_pose(w, room->x, row, 90.0f);
+        }
+        int column = room->x + room->w / 2 - (room->w >= 5 ? 1 : 0);
+        return world_cell_pose(w, column, room->z + room->d - 1, 0.0f);
     }
     for (int z = 0; z < w->depth; z++)
         for (int x = 0; x < w->width; x++)

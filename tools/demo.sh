@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main job on the shipped defaults: install what is missing, build, then
+# show the ground-truth world (a rendered walk as video and PNG frames, a
+# contact sheet) and measure the renderer. Output goes to out/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/tools/install-deps.sh"
+BUILD_DIR="$root/build" "$root/tools/build.sh"
+world="$root/build/tools/world/worldkv-world"
+out="$root/out"
+mkdir -p "$out/frames"
+
+"$world" render --size 256 --actions "$root/assets/paths/demo_walk.txt" -o "$out/frames/%05d.png" \
+  --poses "$out/demo_poses.txt"
+ffmpeg -loglevel error -y -framerate 20 -i "$out/frames/%05d.png" -c:v libx264 -pix_fmt yuv420p \
+  "$out/demo-world.mp4"
+"$world" sheet -o "$out/contact-sheet.png"
+"$world" bench
+echo "demo: video $out/demo-world.mp4, frames $out/frames/, poses $out/demo_poses.txt, sheet $out/contact-sheet.png"
