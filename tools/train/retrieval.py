@@ -1,0 +1,59 @@
+"""Memory retrieval by view overlap, the same rule the engine uses.
+
+The current camera's view is sampled by a fixed fan of points on the eye
+plane (5 bearings across the field of view x 4 distances). A stored frame
+scores the fraction of those points that fall inside its own view (within
+its half field of view and 10 m), minus 0.002 per frame of age. Occlusion
+is ignored: cheap, deterministic, microseconds for a bank of slots.
+"""
+import math
+
+import torch
+
+BEARINGS_DEG = (-28.0, -14.0, 0.0, 14.0, 28.0)
+DISTANCES_M = (1.0, 2.5, 4.5, 7.0)
+HALF_FOV_DEG = 33.0
+MAX_RANGE_M = 10.0
+AGE_PENALTY = 0.002
+MIN_SCORE = 0.25
+
+
+def sample_points(pose):
+    """[..., 20, 2] points (x, z) in the current view."""
+    pts = []
+    for b in BEARINGS_DEG:
+        yaw = torch.deg2rad(pose[..., 3] + b)
+        for d in DISTANCES_M:
+            pts.append(torch.stack([pose[..., 0] + d * torch.sin(yaw), pose[..., 2] - d * torch.cos(yaw)], -1))
+    return torch.stack(pts, -2)
+
+
+def overlap(slot_pose, points):
+    """Fraction of points [..., N, 2] inside the slot camera's view."""
+    dx = points[..., 0] - slot_pose[..., None, 0]
+    dz = points[..., 1] - slot_pose[..., None, 2]
+    dist = torch.sqrt(dx * dx + dz * dz)
+    bearing = torch.rad2deg(torch.atan2(dx, -dz))
+    off = torch.remainder(bearing - slot_pose[..., None, 3] + 180.0, 360.0) - 180.0
+    inside = (torch.abs(off) <= HALF_FOV_DEG) & (dist <= MAX_RANGE_M)
+    return inside.float().mean(-1)
+
+
+def retrieve(poses, window, k):
+    """For every frame j of poses [B, T, 5], pick up to k memory frames i in
+    [1, j - window - 1]. Returns (indices [B, T, k] with -1 for none,
+    best index [B, T]) sorted by score, best first."""
+    b, t, _ = poses.shape
+    pts = sample_points(poses)                                  # [B, T, 20, 2]
+    score = overlap(poses[:, None, :, :].expand(b, t, t, 5), pts[:, :, None].expand(b, t, t, *pts.shape[-2:]))
+    j = torch.arange(t)[:, None]
+    i = torch.arange(t)[None, :]
+    age = (j - i).float()
+    score = score - AGE_PENALTY * age
+    allowed = (i >= 1) & (i <= j - window - 1)
+    score = torch.where(allowed[None] & (score >= MIN_SCORE), score, torch.full_like(score, -1e9))
+    top = torch.topk(score, k=min(k, t), dim=-1)
+    idx = torch.where(top.values > -1e8, top.indices, torch.full_like(top.indices, -1))
+    if idx.shape[-1] < k:
+        idx = torch.cat([idx, torch.full((b, t, k - idx.shape[-1]), -1, dtype=idx.dtype)], -1)
+    return idx, idx[..., 0]

@@ -1,0 +1,172 @@
+"""Trains the worldkv student on a worldkv-world dataset, resumably.
+
+  /usr/bin/python3 tools/train/train.py --data data/world64 --run runs/student
+
+Every --save-every steps it writes RUN/checkpoint.pt (model, EMA, optimiser,
+step, RNG) atomically; started again with the same --run it resumes there.
+Progress goes to RUN/log.jsonl, one JSON object per logged step.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import Dataset  # noqa: E402
+from model import LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip  # noqa: E402
+from retrieval import retrieve  # noqa: E402
+from warp import warp  # noqa: E402
+
+
+def to_unit(frames_u8):
+    return torch.from_numpy(frames_u8).float().permute(0, 1, 4, 2, 3) / 127.5 - 1.0
+
+
+def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03):
+    """Builds both streams' inputs for clips [B, T]. Context frames are
+    noised a little (the engine feeds back its own imperfect frames), and
+    the warps use ground-truth depth jittered by a per-frame scale."""
+    x = to_unit(frames)                                      # [B, T, 3, H, W]
+    d = torch.from_numpy(depth)
+    p = torch.from_numpy(poses)
+    b, t = x.shape[:2]
+    t_ctx = torch.rand(b, t, generator=gen) * ctx_noise
+    x_ctx = (1 - t_ctx[..., None, None, None]) * x + t_ctx[..., None, None, None] * torch.randn(x.shape, generator=gen)
+    d_jit = d * torch.exp(depth_jitter * torch.randn(b, t, 1, 1, generator=gen))
+
+    prev = torch.zeros(b, t, 4, cfg.image, cfg.image)
+    src = x_ctx[:, :-1].reshape(-1, 3, cfg.image, cfg.image)
+    wp, mp = warp(src, d_jit[:, :-1].reshape(-1, cfg.image, cfg.image), p[:, :-1].reshape(-1, 5),
+                  p[:, 1:].reshape(-1, 5))
+    prev[:, 1:] = torch.cat([wp, mp], 1).reshape(b, t - 1, 4, cfg.image, cfg.image)
+
+    mem_idx, best = retrieve(p, cfg.window, cfg.memory_k)
+    mem = torch.zeros(b, t, 4, cfg.image, cfg.image)
+    has = best >= 0
+    if has.any():
+        bi, ji = torch.nonzero(has, as_tuple=True)
+        ii = best[bi, ji]
+        wm, mm = warp(x_ctx[bi, ii], d_jit[bi, ii], p[bi, ii], p[bi, ji])
+        mem[bi, ji] = torch.cat([wm, mm], 1)
+
+    # noise levels: mostly the sampler's own, some uniform
+    sched = torch.tensor(cfg.schedule)
+    t_noisy = sched[torch.randint(len(sched), (b, t), generator=gen)]
+    uniform = torch.rand(b, t, generator=gen) < 0.3
+    t_noisy = torch.where(uniform, torch.rand(b, t, generator=gen), t_noisy)
+    eps = torch.randn(x.shape, generator=gen)
+    x_t = (1 - t_noisy[..., None, None, None]) * x + t_noisy[..., None, None, None] * eps
+
+    clean_in = torch.cat([x_ctx, prev, mem], 2)
+    noisy_in = torch.cat([x_t, prev, mem], 2)
+    prev_pose = torch.cat([p[:, :1], p[:, :-1]], 1)
+    motion = Student.motion_features(prev_pose, p)
+    log_depth = torch.clamp(torch.log(torch.clamp(d, min=1e-3)), LOG_DEPTH_MIN, LOG_DEPTH_MAX)
+    return dict(clean_in=clean_in, noisy_in=noisy_in, t_clean=t_ctx, t_noisy=t_noisy, motion=motion, poses=p,
+                mem_idx=mem_idx, target=x, log_depth=log_depth, warp_mask=prev[:, :, 3])
+
+
+def losses(model, batch):
+    x0, logd = forward_clip(model, batch["clean_in"], batch["noisy_in"], batch["t_clean"], batch["t_noisy"],
+                            batch["motion"], batch["poses"], batch["mem_idx"])
+    x0, logd = x0.float(), logd.float()
+    rgb = F.mse_loss(x0[:, 1:], batch["target"][:, 1:])
+    depth = F.l1_loss(logd, batch["log_depth"])
+    return rgb, depth
+
+
+def save(path, state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--steps", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--clip", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--depth-weight", type=float, default=0.1)
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tiny", action="store_true", help="a tiny config, for smoke tests")
+    ap.add_argument("--no-bf16", action="store_true")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.run, exist_ok=True)
+    ckpt_path = os.path.join(args.run, "checkpoint.pt")
+    cfg = Config(dim=64, depth=2, heads=2, head_channels=8) if args.tiny else Config()
+    model = Student(cfg)
+    ema = Student(cfg)
+    ema.load_state_dict(model.state_dict())
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    step = 0
+    gen = torch.Generator().manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path)
+        if state["config"] != cfg.to_dict():
+            sys.exit(f"{ckpt_path} holds another config; use another --run")
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        if "opt" in state:
+            opt.load_state_dict(state["opt"])
+        step = state["step"]
+        gen.set_state(state["torch_rng"])
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state["np_rng"]
+        print(f"resumed {ckpt_path} at step {step}", flush=True)
+    data = Dataset(args.data)
+    nparams = sum(p.numel() for p in model.parameters())
+    print(f"student: {nparams / 1e6:.2f}M parameters, config {cfg.to_dict()}", flush=True)
+    log = open(os.path.join(args.run, "log.jsonl"), "a")
+    t_last = time.time()
+    while step < args.steps:
+        lr = args.lr * min(1.0, (step + 1) / args.warmup)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)
+        batch = make_batch(cfg, frames, depth, poses, gen)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+            rgb, dep = losses(model, batch)
+        loss = rgb + args.depth_weight * dep
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if not math.isfinite(loss.item()):
+            sys.exit(f"step {step}: loss is {loss.item()}; stopping")
+        opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(args.ema).add_(pm, alpha=1 - args.ema)
+        step += 1
+        if step % args.log_every == 0:
+            now = time.time()
+            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), lr=lr,
+                       grad_norm=float(gnorm), sec_per_step=(now - t_last) / args.log_every, time=now)
+            t_last = now
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(json.dumps(rec), flush=True)
+        if step % args.save_every == 0 or step == args.steps:
+            save(ckpt_path, dict(config=cfg.to_dict(), model=model.state_dict(), ema=ema.state_dict(),
+                                 opt=opt.state_dict(), step=step, torch_rng=gen.get_state(),
+                                 np_rng=rng.bit_generator.state))
+
+
+if __name__ == "__main__":
+    main()
