@@ -32,15 +32,84 @@ int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int6
 void wk_tensor_free(wk_backend *be, wk_tensor *t);
 int wk_tensor_set(wk_backend *be, wk_tensor *t, const float *data, char *err, size_t err_size);
 int wk_tensor_get(wk_backend *be, const wk_tensor *t, float *data, char *err, size_t err_size);
+/* Index tensors (attention's key rows and groups) hold uint32. */
+int wk_tensor_set_u32(wk_backend *be, wk_tensor *t, const uint32_t *data, char *err, size_t err_size);
 
 int wk_begin(wk_backend *be, char *err, size_t err_size);
 int wk_end(wk_backend *be, char *err, size_t err_size);
 /* Dispatches recorded in the open (or last) batch. */
 uint32_t wk_dispatch_count(const wk_backend *be);
 
-/* out[.., M, N] = act(a[.., M, K] . w[N, K]^T + bias[N]) + res[.., M, N].
- * bias and res may be NULL; a's dims 2 and 3 are a batch sharing w. */
+/* out[.., M, N] = res + gate * act(a[.., M, K] . w[N, K]^T + bias[N]).
+ * bias, res and gate may be NULL. a's dims 2 and 3 are a batch sharing w;
+ * batch item b scales column n by gate[b * gate_stride + gate_off + n]. */
+typedef struct wk_gate {
+    const wk_tensor *gate;
+    int64_t stride, offset;
+} wk_gate;
 int wk_matmul(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias, const wk_tensor *res,
               wk_act act, wk_tensor *out, char *err, size_t err_size);
+int wk_matmul_gated(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias,
+                    const wk_tensor *res, wk_act act, const wk_gate *gate, wk_tensor *out, char *err, size_t err_size);
+
+/* Normalises each row of x[D, rows]: LayerNorm (mean and variance) or
+ * RMSNorm, then the optional affine gamma (and beta, LayerNorm only), then
+ * the optional adaLN modulation n * (1 + scale) + shift, where row r reads
+ * shift and scale from mod at (r / rows_per_item) * stride + shift_off (or
+ * scale_off). */
+typedef enum wk_norm_kind { WK_NORM_LAYER = 0, WK_NORM_RMS = 1 } wk_norm_kind;
+typedef struct wk_modulation {
+    const wk_tensor *mod;
+    int64_t rows_per_item, stride, shift_off, scale_off;
+} wk_modulation;
+int wk_norm(wk_backend *be, wk_norm_kind kind, const wk_tensor *x, const wk_tensor *gamma, const wk_tensor *beta,
+            const wk_modulation *mod, float eps, wk_tensor *out, char *err, size_t err_size);
+
+/* Element-wise: a + b and a * b (b repeats when shorter), GELU, SiLU. */
+int wk_add(wk_backend *be, const wk_tensor *a, const wk_tensor *b, wk_tensor *out, char *err, size_t err_size);
+int wk_mul(wk_backend *be, const wk_tensor *a, const wk_tensor *b, wk_tensor *out, char *err, size_t err_size);
+int wk_gelu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+int wk_silu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+
+/* Rotary embedding of x[dh, heads, tokens] by float positions pos[tokens]. */
+int wk_rope(wk_backend *be, const wk_tensor *x, const wk_tensor *pos, float base, wk_tensor *out, char *err,
+            size_t err_size);
+
+/* One-pass softmax attention. q[H*dh, N]; k, v[H*dh, R] form a KV arena;
+ * rows[S] (u32) lists the arena rows to attend, groups[S] (u32) the source
+ * of each, and gemb[H*dh, G] the per-source key offsets added at read
+ * time. out[H*dh, N]. dh is a multiple of 4, at most 128; G <= 16. */
+int wk_attention(wk_backend *be, const wk_tensor *q, const wk_tensor *k, const wk_tensor *v, const wk_tensor *rows,
+                 const wk_tensor *groups, const wk_tensor *gemb, int heads, float scale, wk_tensor *out, char *err,
+                 size_t err_size);
+
+/* 2-D convolution (PyTorch semantics) of x[W, H, C] (or, channels_last,
+ * x[C, W, H]) by w[k, k, C/groups, Cout], with bias (or NULL), stride,
+ * padding and a fused activation. */
+typedef struct wk_conv_params {
+    int k, stride, pad, groups, channels_last;
+    wk_act act;
+} wk_conv_params;
+int wk_conv2d(wk_backend *be, const wk_tensor *x, const wk_tensor *w, const wk_tensor *bias,
+              const wk_conv_params *cp, wk_tensor *out, char *err, size_t err_size);
+
+/* x[W, H, C] to [W*f, H*f, C] (nearest), or [W, H, C*f*f] to [W*f, H*f, C]
+ * (pixel shuffle). */
+int wk_upsample_nearest(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
+int wk_pixel_shuffle(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
+
+/* img[W, H, C] <-> tokens[C*P*P, (H/P)*(W/P)], features ordered (c, py, px). */
+int wk_patchify(wk_backend *be, const wk_tensor *img, int p, wk_tensor *tokens, char *err, size_t err_size);
+int wk_unpatchify(wk_backend *be, const wk_tensor *tokens, int p, wk_tensor *img, char *err, size_t err_size);
+
+/* A camera for the warp: centre, then forward, right and up unit vectors. */
+typedef struct wk_camera {
+    float centre[3], forward[3], right[3], up[3];
+} wk_camera;
+/* Reprojects src[W, H, C] with its z-depth[W, H] from camera `from` into
+ * camera `to` (focal length in pixels): out[W, H, C+1] is the warped colour
+ * and a validity mask (tools/train/warp.py is the reference). */
+int wk_warp(wk_backend *be, const wk_tensor *src, const wk_tensor *depth, const wk_camera *from, const wk_camera *to,
+            float focal_px, wk_tensor *out, char *err, size_t err_size);
 
 #endif

@@ -4,25 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend_vk_internal.h"
 #include "shaders.h"
-
-#define MAX_VARIANTS 128
-
-typedef struct variant {
-    char shader[32];
-    uint32_t spec[VKR_MAX_SPEC];
-    int spec_count;
-    vkr_pipeline *pipeline;
-} variant;
-
-struct wk_backend {
-    vkr_context *vk;
-    variant variants[MAX_VARIANTS];
-    int variant_count;
-    wk_tensor dummy; /* bound where an optional input is absent */
-    int cpu;         /* lavapipe-style device: prefer large register blocks */
-};
 
 int wk_backend_create(const wk_backend_options *opt, wk_backend **out, char *err, size_t err_size)
 {
@@ -107,6 +90,12 @@ int wk_tensor_set(wk_backend *be, wk_tensor *t, const float *data, char *err, si
     return vkr_upload(be->vk, &t->buf, 0, data, (size_t)wk_nbytes(t), err, err_size);
 }
 
+int wk_tensor_set_u32(wk_backend *be, wk_tensor *t, const uint32_t *data, char *err, size_t err_size)
+{
+    t->dtype = WK_U32;
+    return vkr_upload(be->vk, &t->buf, 0, data, (size_t)wk_nbytes(t), err, err_size);
+}
+
 int wk_tensor_get(wk_backend *be, const wk_tensor *t, float *data, char *err, size_t err_size)
 {
     return vkr_download(be->vk, &t->buf, 0, data, (size_t)wk_nbytes(t), err, err_size);
@@ -128,7 +117,7 @@ uint32_t wk_dispatch_count(const wk_backend *be)
 }
 
 /* The pipeline for a shader and its specialisation, made on first use. */
-static vkr_pipeline *get_pipeline(wk_backend *be, const char *shader, const uint32_t *spec, int spec_count,
+vkr_pipeline *wk_vk_pipeline(wk_backend *be, const char *shader, const uint32_t *spec, int spec_count,
                                   const vkr_binding_kind *kinds, int binding_count, uint32_t push_bytes, char *err,
                                   size_t err_size)
 {
@@ -166,38 +155,18 @@ static vkr_pipeline *get_pipeline(wk_backend *be, const char *shader, const uint
     return v->pipeline;
 }
 
-static uint32_t div_up(int64_t a, int64_t b)
+vkr_buffer *wk_vk_dummy(wk_backend *be)
 {
-    return (uint32_t)((a + b - 1) / b);
+    return &be->dummy.buf;
 }
 
-int wk_matmul(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias, const wk_tensor *res,
-              wk_act act, wk_tensor *out, char *err, size_t err_size)
+int wk_vk_is_cpu(const wk_backend *be)
 {
-    int64_t K = a->ne[0], M = a->ne[1], N = w->ne[1], batch = a->ne[2] * a->ne[3];
-    if (w->ne[0] != K || w->ne[2] * w->ne[3] != 1 || out->ne[0] != N || out->ne[1] != M ||
-        out->ne[2] * out->ne[3] != batch || (bias && wk_nelements(bias) != N) ||
-        (res && wk_nelements(res) != wk_nelements(out))) {
-        snprintf(err, err_size, "matmul: shapes do not fit (a %lldx%lld, w %lldx%lld, out %lldx%lld)", (long long)M,
-                 (long long)K, (long long)N, (long long)w->ne[0], (long long)out->ne[1], (long long)out->ne[0]);
-        return -1;
-    }
-    int vec4 = K % 4 == 0;
-    /* CPU devices (lavapipe): 8 x 16 register blocks, 8 lanes a group;
-     * GPUs: smaller blocks, 256 invocations a group, for occupancy. */
-    uint32_t tm = be->cpu ? 8 : 4, tn = be->cpu ? 16 : 4, lx = be->cpu ? 8 : 16, ly = be->cpu ? 1 : 16;
-    uint32_t spec[8] = {lx, ly, tm, tn, (uint32_t)act, bias != NULL, res != NULL, (uint32_t)vec4};
-    vkr_binding_kind tk = vec4 ? VKR_BIND_TEXEL_F4 : VKR_BIND_TEXEL_F1;
-    vkr_binding_kind kinds[5] = {tk, tk, VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
-    struct {
-        uint32_t M, N, K, stride_a, stride_c;
-    } push = {(uint32_t)M, (uint32_t)N, (uint32_t)K, (uint32_t)(M * K), (uint32_t)(M * N)};
-    vkr_pipeline *p = get_pipeline(be, "matmul", spec, 8, kinds, 5, sizeof push, err, err_size);
-    if (!p)
-        return -1;
-    vkr_buffer *binds[5] = {(vkr_buffer *)&a->buf, (vkr_buffer *)&w->buf,
-                            (vkr_buffer *)(bias ? &bias->buf : &be->dummy.buf),
-                            (vkr_buffer *)(res ? &res->buf : &be->dummy.buf), &out->buf};
-    return vkr_dispatch(be->vk, p, binds, &push, div_up(div_up(N, tn), lx), div_up(div_up(M, tm), ly),
-                        (uint32_t)batch, "matmul", err, err_size);
+    return be->cpu;
+}
+
+int wk_vk_dispatch(wk_backend *be, vkr_pipeline *p, vkr_buffer *const *bindings, const void *push, uint32_t gx,
+                   uint32_t gy, uint32_t gz, const char *name, char *err, size_t err_size)
+{
+    return vkr_dispatch(be->vk, p, bindings, push, gx, gy, gz, name, err, err_size);
 }

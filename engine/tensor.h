@@ -7,7 +7,7 @@
 
 #include "vkr.h"
 
-typedef enum wk_dtype { WK_F32 = 0 } wk_dtype;
+typedef enum wk_dtype { WK_F32 = 0, WK_U32 = 1 } wk_dtype; /* both 4 bytes an element */
 
 typedef struct wk_tensor {
     int64_t ne[4];

@@ -1,5 +1,6 @@
 #version 450
-// C[M, N] = act(A[M, K] . W[N, K]^T + bias[N]) + R[M, N], row-major.
+// C[M, N] = R[M, N] + gate[N] * act(A[M, K] . W[N, K]^T + bias[N]), row-major;
+// the gate (adaLN-Zero) and residual are optional, the gate per batch item.
 //
 // Each invocation owns a TM x TN block of C held in registers, and reads A
 // and W through texel buffers (vec4 along K, or scalars when K % 4 != 0).
@@ -16,16 +17,19 @@ layout(constant_id = 4) const int ACT = ACT_NONE;
 layout(constant_id = 5) const bool HAS_BIAS = false;
 layout(constant_id = 6) const bool HAS_RES = false;
 layout(constant_id = 7) const bool VEC4 = true;
+layout(constant_id = 8) const bool HAS_GATE = false;
 
 layout(binding = 0) uniform samplerBuffer a_tex;
 layout(binding = 1) uniform samplerBuffer w_tex;
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) readonly buffer Res { float res[]; };
 layout(binding = 4) writeonly buffer Out { float c[]; };
+layout(binding = 5) readonly buffer Gate { float gate[]; };
 
 layout(push_constant) uniform Push {
     uint M, N, K;
-    uint batch_stride_a, batch_stride_c; // elements between batch items (0: shared)
+    uint batch_stride_a, batch_stride_c; // elements between batch items
+    uint gate_stride, gate_off;          // gate of item b, column n: gate[b * gate_stride + gate_off + n]
 } p;
 
 void main()
@@ -80,6 +84,8 @@ void main()
             if (HAS_BIAS)
                 v += bias[cc];
             v = act_apply(v, ACT);
+            if (HAS_GATE)
+                v *= gate[batch * p.gate_stride + p.gate_off + cc];
             if (HAS_RES)
                 v += res[c_base + r * p.N + cc];
             c[c_base + r * p.N + cc] = v;

@@ -1,6 +1,7 @@
 #include "ops_ref.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 float ref_act(double x, int act)
 {
@@ -25,4 +26,217 @@ void ref_matmul(const float *a, const float *w, const float *bias, const float *
                     v += res[(b * M + m) * N + n];
                 out[(b * M + m) * N + n] = (float)v;
             }
+}
+
+void ref_norm(const float *x, int64_t rows, int64_t D, int kind, const float *gamma, const float *beta,
+              const float *mod, int64_t rows_per_item, int64_t stride, int64_t shift_off, int64_t scale_off, float eps,
+              float *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = x + r * D;
+        double mean = 0, var = 0;
+        if (kind == 0) {
+            for (int64_t c = 0; c < D; c++)
+                mean += row[c];
+            mean /= (double)D;
+        }
+        for (int64_t c = 0; c < D; c++)
+            var += (row[c] - mean) * (row[c] - mean);
+        double inv = 1.0 / sqrt(var / (double)D + eps);
+        const float *m = mod ? mod + (r / rows_per_item) * stride : NULL;
+        for (int64_t c = 0; c < D; c++) {
+            double v = (row[c] - mean) * inv;
+            if (gamma) {
+                v *= gamma[c];
+                if (beta && kind == 0)
+                    v += beta[c];
+            }
+            if (m)
+                v = v * (1.0 + m[scale_off + c]) + m[shift_off + c];
+            out[r * D + c] = (float)v;
+        }
+    }
+}
+
+void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, float *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (op == 0)
+            out[i] = (float)((double)a[i] + b[i % nb]);
+        else if (op == 1)
+            out[i] = (float)((double)a[i] * b[i % nb]);
+        else
+            out[i] = ref_act(a[i], op == 2 ? 1 : 2);
+    }
+}
+
+void ref_rope(const float *x, const float *pos, int64_t tokens, int64_t heads, int64_t dh, float base, float *out)
+{
+    for (int64_t t = 0; t < tokens; t++)
+        for (int64_t h = 0; h < heads; h++)
+            for (int64_t i = 0; i < dh / 2; i++) {
+                double ang = pos[t] * pow(base, -2.0 * (double)i / (double)dh);
+                int64_t idx = (t * heads + h) * dh + 2 * i;
+                double x0 = x[idx], x1 = x[idx + 1];
+                out[idx] = (float)(x0 * cos(ang) - x1 * sin(ang));
+                out[idx + 1] = (float)(x0 * sin(ang) + x1 * cos(ang));
+            }
+}
+
+void ref_attention(const float *q, const float *k, const float *v, const uint32_t *rows, const uint32_t *groups,
+                   const float *gemb, int64_t N, int64_t S, int64_t D, int heads, float scale, float *out)
+{
+    int64_t dh = D / heads;
+    double *scores = malloc(sizeof(double) * (size_t)(S > 0 ? S : 1));
+    if (!scores)
+        return;
+    for (int64_t n = 0; n < N; n++)
+        for (int h = 0; h < heads; h++) {
+            const float *qh = q + n * D + h * dh;
+            double mx = -1e300, sum = 0;
+            for (int64_t s = 0; s < S; s++) {
+                const float *kh = k + (int64_t)rows[s] * D + h * dh, *eh = gemb + (int64_t)groups[s] * D + h * dh;
+                double d = 0;
+                for (int64_t i = 0; i < dh; i++)
+                    d += (double)qh[i] * ((double)kh[i] + eh[i]);
+                scores[s] = d * scale;
+                mx = scores[s] > mx ? scores[s] : mx;
+            }
+            for (int64_t s = 0; s < S; s++)
+                sum += exp(scores[s] - mx);
+            for (int64_t i = 0; i < dh; i++) {
+                double acc = 0;
+                for (int64_t s = 0; s < S; s++)
+                    acc += exp(scores[s] - mx) / sum * v[(int64_t)rows[s] * D + h * dh + i];
+                out[n * D + h * dh + i] = (float)acc;
+            }
+        }
+    free(scores);
+}
+
+void ref_conv2d(const float *x, const float *w, const float *bias, int64_t cin, int64_t h, int64_t wid, int64_t cout,
+                int k, int stride, int pad, int groups, int channels_last, int act, float *out)
+{
+    int64_t ho = (h + 2 * pad - k) / stride + 1, wo = (wid + 2 * pad - k) / stride + 1;
+    int64_t cin_g = cin / groups, cout_g = cout / groups;
+    for (int64_t co = 0; co < cout; co++)
+        for (int64_t oy = 0; oy < ho; oy++)
+            for (int64_t ox = 0; ox < wo; ox++) {
+                int64_t g = co / cout_g;
+                double s = bias ? bias[co] : 0.0;
+                for (int64_t ci = 0; ci < cin_g; ci++)
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
+                            int64_t iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= wid)
+                                continue;
+                            int64_t c = g * cin_g + ci;
+                            double xv = channels_last ? x[(iy * wid + ix) * cin + c] : x[(c * h + iy) * wid + ix];
+                            s += xv * w[((co * cin_g + ci) * k + ky) * k + kx];
+                        }
+                float v = ref_act(s, act);
+                if (channels_last)
+                    out[(oy * wo + ox) * cout + co] = v;
+                else
+                    out[(co * ho + oy) * wo + ox] = v;
+            }
+}
+
+void ref_upsample_nearest(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out)
+{
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t y = 0; y < h * f; y++)
+            for (int64_t xx = 0; xx < w * f; xx++)
+                out[(ch * h * f + y) * w * f + xx] = x[(ch * h + y / f) * w + xx / f];
+}
+
+void ref_pixel_shuffle(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out)
+{
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t y = 0; y < h * f; y++)
+            for (int64_t xx = 0; xx < w * f; xx++)
+                out[(ch * h * f + y) * w * f + xx] = x[((ch * f * f + (y % f) * f + xx % f) * h + y / f) * w + xx / f];
+}
+
+void ref_patchify(const float *img, int64_t c, int64_t h, int64_t w, int p, float *tokens)
+{
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t xx = 0; xx < w; xx++) {
+                int64_t token = (y / p) * (w / p) + xx / p, feat = (ch * p + y % p) * p + xx % p;
+                tokens[token * c * p * p + feat] = img[(ch * h + y) * w + xx];
+            }
+}
+
+void ref_unpatchify(const float *tokens, int64_t c, int64_t h, int64_t w, int p, float *img)
+{
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t xx = 0; xx < w; xx++) {
+                int64_t token = (y / p) * (w / p) + xx / p, feat = (ch * p + y % p) * p + xx % p;
+                img[(ch * h + y) * w + xx] = tokens[token * c * p * p + feat];
+            }
+}
+
+static float dot3(const float *a, const float *b)
+{
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static float nearest_depth(const float *depth, float px, float py, int64_t w, int64_t h)
+{
+    int64_t ix = (int64_t)floorf(px + 0.5f), iy = (int64_t)floorf(py + 0.5f);
+    ix = ix < 0 ? 0 : (ix > w - 1 ? w - 1 : ix);
+    iy = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
+    return depth[iy * w + ix];
+}
+
+/* The same float arithmetic as shaders/warp.comp and tools/train/warp.py. */
+void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
+              const float *to, float focal, float *out)
+{
+    const float *cs = from, *fs = from + 3, *rs = from + 6, *us = from + 9;
+    const float *cd = to, *fd = to + 3, *rd = to + 6, *ud = to + 9;
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            float u = ((float)x + 0.5f - (float)w / 2.0f) / focal, v = ((float)h / 2.0f - (float)y - 0.5f) / focal;
+            float ray[3];
+            for (int i = 0; i < 3; i++)
+                ray[i] = fd[i] + rd[i] * u + ud[i] * v;
+            float zs = dot3(ray, fs);
+            float sx = dot3(ray, rs) / fmaxf(zs, 1e-6f), sy = dot3(ray, us) / fmaxf(zs, 1e-6f);
+            for (int s = 0; s < 3; s++) {
+                float px = sx * focal + (float)w / 2.0f - 0.5f, py = (float)h / 2.0f - 0.5f - sy * focal;
+                float d = nearest_depth(depth, px, py, w, h);
+                float point[3], rel[3], xs[3];
+                for (int i = 0; i < 3; i++)
+                    point[i] = cs[i] + d * (fs[i] + rs[i] * sx + us[i] * sy);
+                for (int i = 0; i < 3; i++)
+                    rel[i] = point[i] - cd[i];
+                float zd = fmaxf(dot3(rel, fd), 0.05f);
+                for (int i = 0; i < 3; i++)
+                    xs[i] = cd[i] + zd * ray[i] - cs[i];
+                zs = dot3(xs, fs);
+                float safe = fmaxf(zs, 1e-6f);
+                sx = dot3(xs, rs) / safe;
+                sy = dot3(xs, us) / safe;
+            }
+            float px = sx * focal + (float)w / 2.0f - 0.5f, py = (float)h / 2.0f - 0.5f - sy * focal;
+            float d = nearest_depth(depth, px, py, w, h);
+            int inside = px > -0.5f && px < (float)w - 0.5f && py > -0.5f && py < (float)h - 0.5f && zs > 0.05f;
+            int agree = fabsf(d - zs) <= 0.08f * zs + 0.05f;
+            float valid = inside && agree ? 1.0f : 0.0f;
+            float cx = fminf(fmaxf(px, 0.0f), (float)(w - 1)), cy = fminf(fmaxf(py, 0.0f), (float)(h - 1));
+            int64_t x0 = (int64_t)floorf(cx), y0 = (int64_t)floorf(cy);
+            x0 = x0 > w - 2 ? w - 2 : x0;
+            y0 = y0 > h - 2 ? h - 2 : y0;
+            float fx = cx - (float)x0, fy = cy - (float)y0;
+            for (int64_t ch = 0; ch < c; ch++) {
+                const float *b = src + ch * w * h;
+                float t = b[y0 * w + x0] * (1 - fx) + b[y0 * w + x0 + 1] * fx;
+                float bt = b[(y0 + 1) * w + x0] * (1 - fx) + b[(y0 + 1) * w + x0 + 1] * fx;
+                out[ch * w * h + y * w + x] = (t * (1 - fy) + bt * fy) * valid;
+            }
+            out[c * w * h + y * w + x] = valid;
+        }
 }

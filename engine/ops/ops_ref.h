@@ -11,3 +11,21 @@ void ref_matmul(const float *a, const float *w, const float *bias, const float *
                 int64_t M, int64_t N, int64_t K, float *out);
 
 #endif
+
+void ref_norm(const float *x, int64_t rows, int64_t D, int kind, const float *gamma, const float *beta,
+              const float *mod, int64_t rows_per_item, int64_t stride, int64_t shift_off, int64_t scale_off, float eps,
+              float *out);
+/* op: 0 add, 1 mul (b repeats every nb), 2 gelu, 3 silu */
+void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, float *out);
+void ref_rope(const float *x, const float *pos, int64_t tokens, int64_t heads, int64_t dh, float base, float *out);
+void ref_attention(const float *q, const float *k, const float *v, const uint32_t *rows, const uint32_t *groups,
+                   const float *gemb, int64_t N, int64_t S, int64_t D, int heads, float scale, float *out);
+void ref_conv2d(const float *x, const float *w, const float *bias, int64_t cin, int64_t h, int64_t wid, int64_t cout,
+                int k, int stride, int pad, int groups, int channels_last, int act, float *out);
+void ref_upsample_nearest(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out);
+void ref_pixel_shuffle(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out);
+void ref_patchify(const float *img, int64_t c, int64_t h, int64_t w, int p, float *tokens);
+void ref_unpatchify(const float *tokens, int64_t c, int64_t h, int64_t w, int p, float *img);
+/* cams: centre, forward, right, up (12 floats each) */
+void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
+              const float *to, float focal, float *out);

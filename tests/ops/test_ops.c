@@ -126,6 +126,297 @@ static void test_errors(void)
     wk_tensor_free(g_be, &a);
 }
 
+
+/* Runs the recorded ops and reads `out` back into got. */
+static int run_and_get(int recorded, wk_tensor *out, float *got, const char *what)
+{
+    char err[256] = "";
+    int ok = recorded && wk_end(g_be, err, sizeof err) == 0 && wk_tensor_get(g_be, out, got, err, sizeof err) == 0;
+    if (!ok)
+        fprintf(stderr, "%s failed: %s\n", what, err);
+    CHECK(ok);
+    return ok;
+}
+
+static int begin(void)
+{
+    char err[256];
+    return wk_begin(g_be, err, sizeof err) == 0;
+}
+
+static void test_matmul_gated(void)
+{
+    char err[256];
+    int64_t batch = 3, M = 11, N = 20, K = 16;
+    float *a = rand_array(batch * M * K), *w = rand_array(N * K), *res = rand_array(batch * M * N);
+    float *gate = rand_array(batch * 3 * N + 5);
+    float *want = malloc(sizeof(float) * (size_t)(batch * M * N)), *got = malloc(sizeof(float) * (size_t)(batch * M * N));
+    ref_matmul(a, w, NULL, NULL, 1, batch, M, N, K, want);
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t i = 0; i < M * N; i++)
+            want[b * M * N + i] = res[b * M * N + i] + gate[b * 3 * N + 5 + i % N] * want[b * M * N + i];
+    wk_tensor ta, tw, tr, tg, to;
+    upload(&ta, a, K, M, batch, 1);
+    upload(&tw, w, K, N, 1, 1);
+    upload(&tr, res, N, M, batch, 1);
+    upload(&tg, gate, batch * 3 * N + 5, 1, 1, 1);
+    upload(&to, NULL, N, M, batch, 1);
+    wk_gate g = {&tg, 3 * N, 5};
+    int rec = begin() && wk_matmul_gated(g_be, &ta, &tw, NULL, &tr, WK_ACT_GELU, &g, &to, err, sizeof err) == 0;
+    if (run_and_get(rec, &to, got, "matmul_gated"))
+        compare("matmul gated b3 M11 N20 K16 +res gelu", got, want, batch * M * N, 1e-10, 1e-4);
+    wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tg), wk_tensor_free(g_be, &tr);
+    wk_tensor_free(g_be, &tw), wk_tensor_free(g_be, &ta);
+    free(a), free(w), free(res), free(gate), free(want), free(got);
+}
+
+static void run_norm(wk_norm_kind kind, int64_t rows, int64_t D, int affine, int modulate)
+{
+    char err[256], name[96];
+    int64_t rpi = 7, items = (rows + rpi - 1) / rpi, stride = 6 * D;
+    float *x = rand_array(rows * D), *gamma = rand_array(D), *beta = rand_array(D), *mod = rand_array(items * stride);
+    for (int64_t i = 0; i < rows * D; i++)
+        x[i] = x[i] * 3.0f + 0.5f; /* a non-zero mean */
+    float *want = malloc(sizeof(float) * (size_t)(rows * D)), *got = malloc(sizeof(float) * (size_t)(rows * D));
+    ref_norm(x, rows, D, kind, affine ? gamma : NULL, affine ? beta : NULL, modulate ? mod : NULL, rpi, stride, D,
+             4 * D, 1e-6f, want);
+    wk_tensor tx, tgm, tb, tm, to;
+    upload(&tx, x, D, rows, 1, 1);
+    upload(&tgm, gamma, D, 1, 1, 1);
+    upload(&tb, beta, D, 1, 1, 1);
+    upload(&tm, mod, stride, items, 1, 1);
+    upload(&to, NULL, D, rows, 1, 1);
+    wk_modulation m = {&tm, rpi, stride, D, 4 * D};
+    int rec = begin() && wk_norm(g_be, kind, &tx, affine ? &tgm : NULL, affine && kind == WK_NORM_LAYER ? &tb : NULL,
+                                 modulate ? &m : NULL, 1e-6f, &to, err, sizeof err) == 0;
+    snprintf(name, sizeof name, "%s rows%lld D%lld%s%s", kind == WK_NORM_LAYER ? "layernorm" : "rmsnorm",
+             (long long)rows, (long long)D, affine ? " affine" : "", modulate ? " adaLN" : "");
+    if (run_and_get(rec, &to, got, name))
+        compare(name, got, want, rows * D, 1e-11, 1e-4);
+    wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tm), wk_tensor_free(g_be, &tb);
+    wk_tensor_free(g_be, &tgm), wk_tensor_free(g_be, &tx);
+    free(x), free(gamma), free(beta), free(mod), free(want), free(got);
+}
+
+static void run_eltwise(int op, int64_t n, int64_t nb)
+{
+    static const char *names[] = {"add", "mul", "gelu", "silu"};
+    char err[256], name[64];
+    float *a = rand_array(n), *b = rand_array(nb);
+    for (int64_t i = 0; i < n; i++)
+        a[i] *= 4.0f; /* reach the tails of gelu and silu */
+    float *want = malloc(sizeof(float) * (size_t)n), *got = malloc(sizeof(float) * (size_t)n);
+    ref_eltwise(op, a, b, n, nb, want);
+    wk_tensor ta, tb, to;
+    upload(&ta, a, n, 1, 1, 1);
+    upload(&tb, b, nb, 1, 1, 1);
+    upload(&to, NULL, n, 1, 1, 1);
+    int rec = begin();
+    if (op == 0)
+        rec = rec && wk_add(g_be, &ta, &tb, &to, err, sizeof err) == 0;
+    else if (op == 1)
+        rec = rec && wk_mul(g_be, &ta, &tb, &to, err, sizeof err) == 0;
+    else if (op == 2)
+        rec = rec && wk_gelu(g_be, &ta, &to, err, sizeof err) == 0;
+    else
+        rec = rec && wk_silu(g_be, &ta, &to, err, sizeof err) == 0;
+    snprintf(name, sizeof name, "%s n%lld nb%lld", names[op], (long long)n, (long long)nb);
+    if (run_and_get(rec, &to, got, name))
+        compare(name, got, want, n, 1e-12, 1e-5);
+    wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tb), wk_tensor_free(g_be, &ta);
+    free(a), free(b), free(want), free(got);
+}
+
+static void test_rope(void)
+{
+    char err[256];
+    int64_t tokens = 13, heads = 3, dh = 10;
+    float *x = rand_array(tokens * heads * dh), *pos = rand_array(tokens);
+    for (int64_t t = 0; t < tokens; t++)
+        pos[t] = (float)t * 1.5f - 4.0f; /* negative and fractional positions */
+    float *want = malloc(sizeof(float) * (size_t)(tokens * heads * dh)), *got = malloc(sizeof(float) * (size_t)(tokens * heads * dh));
+    ref_rope(x, pos, tokens, heads, dh, 100.0f, want);
+    wk_tensor tx, tp, to;
+    upload(&tx, x, dh, heads, tokens, 1);
+    upload(&tp, pos, tokens, 1, 1, 1);
+    upload(&to, NULL, dh, heads, tokens, 1);
+    int rec = begin() && wk_rope(g_be, &tx, &tp, 100.0f, &to, err, sizeof err) == 0;
+    if (run_and_get(rec, &to, got, "rope"))
+        compare("rope tokens13 heads3 dh10", got, want, tokens * heads * dh, 1e-11, 1e-5);
+    wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tp), wk_tensor_free(g_be, &tx);
+    free(x), free(pos), free(want), free(got);
+}
+
+static void run_attention(int64_t N, int64_t R, int64_t S, int heads, int64_t dh, int64_t G)
+{
+    char err[256], name[96];
+    int64_t D = heads * dh;
+    float *q = rand_array(N * D), *k = rand_array(R * D), *v = rand_array(R * D), *e = rand_array(G * D);
+    uint32_t *rows = malloc(sizeof(uint32_t) * (size_t)S), *groups = malloc(sizeof(uint32_t) * (size_t)S);
+    for (int64_t s = 0; s < S; s++) {
+        rows[s] = (uint32_t)((s * 7 + 3) % R); /* a scattered gather, repeats allowed */
+        groups[s] = (uint32_t)(s % G);
+    }
+    float *want = malloc(sizeof(float) * (size_t)(N * D)), *got = malloc(sizeof(float) * (size_t)(N * D));
+    float scale = 1.0f / sqrtf((float)dh) * 3.0f; /* sharper than usual */
+    ref_attention(q, k, v, rows, groups, e, N, S, D, heads, scale, want);
+    wk_tensor tq, tk, tv, tr, tg, te, to;
+    upload(&tq, q, D, N, 1, 1);
+    upload(&tk, k, D, R, 1, 1);
+    upload(&tv, v, D, R, 1, 1);
+    upload(&te, e, D, G, 1, 1);
+    upload(&tr, NULL, S, 1, 1, 1);
+    upload(&tg, NULL, S, 1, 1, 1);
+    CHECK(wk_tensor_set_u32(g_be, &tr, rows, err, sizeof err) == 0);
+    CHECK(wk_tensor_set_u32(g_be, &tg, groups, err, sizeof err) == 0);
+    upload(&to, NULL, D, N, 1, 1);
+    int rec = begin() && wk_attention(g_be, &tq, &tk, &tv, &tr, &tg, &te, heads, scale, &to, err, sizeof err) == 0;
+    snprintf(name, sizeof name, "attention N%lld S%lld heads%d dh%lld G%lld", (long long)N, (long long)S, heads,
+             (long long)dh, (long long)G);
+    if (run_and_get(rec, &to, got, name))
+        compare(name, got, want, N * D, 1e-10, 1e-4);
+    wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tg), wk_tensor_free(g_be, &tr), wk_tensor_free(g_be, &te);
+    wk_tensor_free(g_be, &tv), wk_tensor_free(g_be, &tk), wk_tensor_free(g_be, &tq);
+    free(q), free(k), free(v), free(e), free(rows), free(groups), free(want), free(got);
+}
+
+static void run_conv(int64_t cin, int64_t h, int64_t w, int64_t cout, int k, int stride, int pad, int groups,
+                     int channels_last, int act, int use_bias)
+{
+    char err[256], name[128];
+    int64_t ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+    float *x = rand_array(cin * h * w), *wt = rand_array(cout * (cin / groups) * k * k), *b = rand_array(cout);
+    float *want = malloc(sizeof(float) * (size_t)(cout * ho * wo)), *got = malloc(sizeof(float) * (size_t)(cout * ho * wo));
+    ref_conv2d(x, wt, use_bias ? b : NULL, cin, h, w, cout, k, stride, pad, groups, channels_last, act, want);
+    wk_tensor tx, tw, tb, to;
+    if (channels_last) {
+        upload(&tx, x, cin, w, h, 1);
+        upload(&to, NULL, cout, wo, ho, 1);
+    } else {
+        upload(&tx, x, w, h, cin, 1);
+        upload(&to, NULL, wo, ho, cout, 1);
+    }
+    upload(&tw, wt, k, k, cin / groups, cout);
+    upload(&tb, b, cout, 1, 1, 1);
+    wk_conv_params cp = {k, stride, pad, groups, channels_last, (wk_act)act};
+    int rec = begin() && wk_conv2d(g_be, &tx, &tw, use_bias ? &tb : NULL, &cp, &to, err, sizeof err) == 0;
+    snprintf(name, sizeof name, "conv2d %lldx%lldx%lld->%lld k%d s%d p%d g%d%s act%d", (long long)cin, (long long)h,
+             (long long)w, (long long)cout, k, stride, pad, groups, channels_last ? " cl" : "", act);
+    if (run_and_get(rec, &to, got, name))
+        compare(name, got, want, cout * ho * wo, 1e-11, 1e-4);
+    wk_tensor_free(g_be, &tb), wk_tensor_free(g_be, &tw), wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tx);
+    free(x), free(wt), free(b), free(want), free(got);
+}
+
+static void test_resample_and_patch(void)
+{
+    char err[256];
+    int64_t c = 3, h = 5, w = 7, f = 3;
+    float *x = rand_array(c * f * f * h * w);
+    float *want = malloc(sizeof(float) * (size_t)(c * f * f * h * w)), *got = malloc(sizeof(float) * (size_t)(c * f * f * h * w));
+    wk_tensor tx, to, tps, tpo;
+    upload(&tx, x, w, h, c, 1);
+    upload(&to, NULL, w * f, h * f, c, 1);
+    ref_upsample_nearest(x, c, h, w, (int)f, want);
+    int rec = begin() && wk_upsample_nearest(g_be, &tx, (int)f, &to, err, sizeof err) == 0;
+    if (run_and_get(rec, &to, got, "upsample"))
+        compare("upsample nearest 3x5x7 by 3", got, want, c * h * w * f * f, 0, 0);
+    upload(&tps, x, w, h, c * f * f, 1);
+    upload(&tpo, NULL, w * f, h * f, c, 1);
+    ref_pixel_shuffle(x, c, h, w, (int)f, want);
+    rec = begin() && wk_pixel_shuffle(g_be, &tps, (int)f, &tpo, err, sizeof err) == 0;
+    if (run_and_get(rec, &tpo, got, "pixel_shuffle"))
+        compare("pixel shuffle 27x5x7 by 3", got, want, c * h * w * f * f, 0, 0);
+    wk_tensor_free(g_be, &tpo), wk_tensor_free(g_be, &tps), wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tx);
+
+    int64_t pc = 3, ph = 24, pw = 16, p = 8, tokens = (ph / p) * (pw / p);
+    float *img = rand_array(pc * ph * pw);
+    float *tok_want = malloc(sizeof(float) * (size_t)(pc * ph * pw)), *tok_got = malloc(sizeof(float) * (size_t)(pc * ph * pw));
+    wk_tensor ti, tt, tback;
+    upload(&ti, img, pw, ph, pc, 1);
+    upload(&tt, NULL, pc * p * p, tokens, 1, 1);
+    upload(&tback, NULL, pw, ph, pc, 1);
+    ref_patchify(img, pc, ph, pw, (int)p, tok_want);
+    rec = begin() && wk_patchify(g_be, &ti, (int)p, &tt, err, sizeof err) == 0 &&
+          wk_unpatchify(g_be, &tt, (int)p, &tback, err, sizeof err) == 0;
+    if (run_and_get(rec, &tt, tok_got, "patchify")) {
+        compare("patchify 3x24x16 p8", tok_got, tok_want, pc * ph * pw, 0, 0);
+        CHECK(wk_tensor_get(g_be, &tback, tok_got, err, sizeof err) == 0);
+        compare("unpatchify(patchify(x)) == x", tok_got, img, pc * ph * pw, 0, 0);
+    }
+    wk_tensor_free(g_be, &tback), wk_tensor_free(g_be, &tt), wk_tensor_free(g_be, &ti);
+    free(x), free(want), free(got), free(img), free(tok_want), free(tok_got);
+}
+
+/* A camera at (x, 1.6, z) with the given yaw and pitch, as the world has it. */
+static wk_camera camera(float x, float z, float yaw_deg, float pitch_deg)
+{
+    double y = yaw_deg * M_PI / 180.0, p = pitch_deg * M_PI / 180.0;
+    wk_camera c = {{x, 1.6f, z},
+                   {(float)(sin(y) * cos(p)), (float)sin(p), (float)(-cos(y) * cos(p))},
+                   {(float)cos(y), 0.0f, (float)sin(y)},
+                   {(float)(-sin(y) * sin(p)), (float)cos(p), (float)(cos(y) * sin(p))}};
+    return c;
+}
+
+static void test_warp(void)
+{
+    char err[256];
+    int64_t c = 3, h = 36, w = 44;
+    float *src = rand_array(c * h * w), *depth = rand_array(h * w);
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) /* a slanted wall with a box in front of it */
+            depth[y * w + x] = (x > 15 && x < 25 && y > 10 && y < 20) ? 2.0f : 4.0f + 0.05f * (float)x;
+    wk_camera from = camera(3.0f, 4.0f, 10.0f, 0.0f), to = camera(3.1f, 3.9f, 14.5f, 3.0f);
+    float focal = 0.5f * (float)w / tanf(33.0f * (float)M_PI / 180.0f);
+    float *want = malloc(sizeof(float) * (size_t)((c + 1) * h * w)), *got = malloc(sizeof(float) * (size_t)((c + 1) * h * w));
+    ref_warp(src, depth, c, h, w, &from.centre[0], &to.centre[0], focal, want);
+    wk_tensor ts, td, to_t;
+    upload(&ts, src, w, h, c, 1);
+    upload(&td, depth, w, h, 1, 1);
+    upload(&to_t, NULL, w, h, c + 1, 1);
+    int rec = begin() && wk_warp(g_be, &ts, &td, &from, &to, focal, &to_t, err, sizeof err) == 0;
+    if (run_and_get(rec, &to_t, got, "warp")) {
+        /* GPU and C round the same float steps slightly differently; a pixel
+         * whose nearest-depth lookup lands on a tie can flip, so allow 1%. */
+        int64_t n = (c + 1) * h * w, off = 0, valid = 0;
+        for (int64_t i = 0; i < n; i++)
+            off += fabsf(got[i] - want[i]) > 1e-3f;
+        for (int64_t i = c * h * w; i < n; i++)
+            valid += want[i] > 0.5f;
+        printf("  warp 3x36x44 move+turn+tilt: %lld of %lld values differ, %lld valid pixels\n", (long long)off,
+               (long long)n, (long long)valid);
+        CHECK(off <= n / 100);
+        CHECK(valid > h * w / 2 && valid < h * w); /* something moved out of view or was hidden */
+    }
+    wk_tensor_free(g_be, &to_t), wk_tensor_free(g_be, &td), wk_tensor_free(g_be, &ts);
+    free(src), free(depth), free(want), free(got);
+}
+
+static void test_ops_more(void)
+{
+    test_matmul_gated();
+    run_norm(WK_NORM_LAYER, 1, 1, 0, 0);
+    run_norm(WK_NORM_LAYER, 37, 100, 1, 0);
+    run_norm(WK_NORM_LAYER, 64, 256, 0, 1);
+    run_norm(WK_NORM_RMS, 19, 33, 1, 1);
+    run_eltwise(0, 1001, 7);
+    run_eltwise(1, 999, 999);
+    run_eltwise(2, 4097, 1);
+    run_eltwise(3, 77, 1);
+    test_rope();
+    run_attention(1, 1, 1, 1, 4, 1);
+    run_attention(64, 500, 448, 4, 64, 8);   /* the student: self + sink + window + memory */
+    run_attention(9, 31, 23, 3, 12, 5);      /* odd heads and dh */
+    run_attention(5, 20, 40, 1, 128, 16);    /* the largest head */
+    run_conv(3, 9, 11, 5, 3, 1, 1, 1, 0, 0, 1);
+    run_conv(20, 16, 16, 32, 3, 1, 1, 1, 0, 1, 1);  /* the student's output head */
+    run_conv(16, 8, 8, 16, 2, 2, 0, 4, 1, 0, 1);    /* ConvKV: 2x2 stride 2, groups = heads, token grid */
+    run_conv(6, 7, 5, 9, 3, 2, 1, 3, 0, 2, 0);
+    test_resample_and_patch();
+    test_warp();
+}
+
 int main(void)
 {
     char err[512];
@@ -136,6 +427,7 @@ int main(void)
     }
     printf("device: %s (%s)\n", wk_backend_device_name(g_be), wk_backend_device_type(g_be));
     test_matmul();
+    test_ops_more();
     test_errors();
     uint32_t messages = wk_backend_validation_messages(g_be);
     wk_backend_destroy(g_be);

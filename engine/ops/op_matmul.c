@@ -1,0 +1,47 @@
+/* matmul with a fused bias, activation, gate and residual epilogue. */
+#include "backend_vk_internal.h"
+
+int wk_matmul(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias, const wk_tensor *res,
+              wk_act act, wk_tensor *out, char *err, size_t err_size)
+{
+    return wk_matmul_gated(be, a, w, bias, res, act, NULL, out, err, err_size);
+}
+
+int wk_matmul_gated(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias,
+                    const wk_tensor *res, wk_act act, const wk_gate *gate, wk_tensor *out, char *err, size_t err_size)
+{
+    int64_t K = a->ne[0], M = a->ne[1], N = w->ne[1], batch = a->ne[2] * a->ne[3];
+    if (w->ne[0] != K || w->ne[2] * w->ne[3] != 1 || out->ne[0] != N || out->ne[1] != M ||
+        out->ne[2] * out->ne[3] != batch || (bias && wk_nelements(bias) != N) ||
+        (res && wk_nelements(res) != wk_nelements(out)) ||
+        (gate && (gate->offset < 0 || gate->stride < 0 ||
+                  (batch - 1) * gate->stride + gate->offset + N > wk_nelements(gate->gate)))) {
+        snprintf(err, err_size, "matmul: shapes do not fit (a %lldx%lld, w %lldx%lld, out %lldx%lld)", (long long)M,
+                 (long long)K, (long long)N, (long long)w->ne[0], (long long)out->ne[1], (long long)out->ne[0]);
+        return -1;
+    }
+    int vec4 = K % 4 == 0;
+    /* CPU devices (lavapipe): 8 x 16 register blocks, 8 lanes a group;
+     * GPUs: smaller blocks, 256 invocations a group, for occupancy. */
+    uint32_t tm = wk_vk_is_cpu(be) ? 8 : 4, tn = wk_vk_is_cpu(be) ? 16 : 4, lx = wk_vk_is_cpu(be) ? 8 : 16, ly = wk_vk_is_cpu(be) ? 1 : 16;
+    uint32_t spec[9] = {lx, ly, tm, tn, (uint32_t)act, bias != NULL, res != NULL, (uint32_t)vec4, gate != NULL};
+    vkr_binding_kind tk = vec4 ? VKR_BIND_TEXEL_F4 : VKR_BIND_TEXEL_F1;
+    vkr_binding_kind kinds[6] = {tk, tk, VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
+    struct {
+        uint32_t M, N, K, stride_a, stride_c, gate_stride, gate_off;
+    } push = {(uint32_t)M,
+              (uint32_t)N,
+              (uint32_t)K,
+              (uint32_t)(M * K),
+              (uint32_t)(M * N),
+              gate ? (uint32_t)gate->stride : 0,
+              gate ? (uint32_t)gate->offset : 0};
+    vkr_pipeline *p = wk_vk_pipeline(be, "matmul", spec, 9, kinds, 6, sizeof push, err, err_size);
+    if (!p)
+        return -1;
+    vkr_buffer *binds[6] = {wk_buf(a), wk_buf(w), bias ? wk_buf(bias) : wk_vk_dummy(be),
+                            res ? wk_buf(res) : wk_vk_dummy(be), &out->buf,
+                            gate ? wk_buf(gate->gate) : wk_vk_dummy(be)};
+    return wk_vk_dispatch(be, p, binds, &push, wk_div_up(wk_div_up(N, tn), lx), wk_div_up(wk_div_up(M, tm), ly),
+                        (uint32_t)batch, "matmul", err, err_size);
+}

@@ -1,0 +1,29 @@
+#version 450
+// Element-wise ops: out[i] = a[i] + b[i % nb], a[i] * b[i % nb], gelu(a[i])
+// or silu(a[i]). b broadcasts by repeating (a bias row, a per-channel scale).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x = 256) in;
+layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu
+
+layout(binding = 0) readonly buffer A { float a[]; };
+layout(binding = 1) readonly buffer B { float b[]; };
+layout(binding = 2) writeonly buffer Out { float o[]; };
+
+layout(push_constant) uniform Push { uint n, nb; } p;
+
+void main()
+{
+    uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    if (i >= p.n)
+        return;
+    float v = a[i];
+    if (OP == 0)
+        v += b[i % p.nb];
+    else if (OP == 1)
+        v *= b[i % p.nb];
+    else
+        v = act_apply(v, OP == 2 ? ACT_GELU : ACT_SILU);
+    o[i] = v;
+}
