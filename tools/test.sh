@@ -5,6 +5,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/install-deps.sh"
+# Mesa's shader cache goes here rather than ~/.cache; lavapipe JITs each
+# pipeline once, so a warm cache makes later runs faster.
+export MESA_SHADER_CACHE_DIR=${MESA_SHADER_CACHE_DIR:-$root/build/mesa-shader-cache}
+export WORLDKV_CACHE_DIR=${WORLDKV_CACHE_DIR:-$root/build}
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 
 BUILD_DIR="$root/build" "$root/tools/build.sh"
 (cd "$root/build" && ctest --output-on-failure -j2)

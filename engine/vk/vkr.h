@@ -73,6 +73,8 @@ VkPhysicalDeviceType vkr_device_type(const vkr_context *ctx);
 const char *vkr_device_type_name(VkPhysicalDeviceType type);
 /* Validation-layer warnings and errors seen so far (0 when validation is off). */
 uint32_t vkr_validation_messages(const vkr_context *ctx);
+/* All contexts' messages so far, counting teardown (undestroyed objects). */
+uint32_t vkr_total_validation_messages(void);
 const char *vkr_result_name(VkResult r);
 
 /* -- memory ------------------------------------------------------------ */

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "vkr_internal.h"
@@ -42,6 +43,15 @@ static int type_rank(VkPhysicalDeviceType t)
     }
 }
 
+/* Every validation message of every context, including those printed
+ * while a context is torn down (objects never destroyed). */
+static _Atomic uint32_t g_validation_messages;
+
+uint32_t vkr_total_validation_messages(void)
+{
+    return g_validation_messages;
+}
+
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                        VkDebugUtilsMessageTypeFlagsEXT types,
                                                        const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
@@ -50,6 +60,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeveri
     vkr_context *ctx = user;
     if (severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
         ctx->validation_messages++;
+        g_validation_messages++;
         fprintf(stderr, "vulkan validation: %s\n", data->pMessage);
     }
     return VK_FALSE;

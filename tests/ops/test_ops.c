@@ -429,8 +429,8 @@ int main(void)
     test_matmul();
     test_ops_more();
     test_errors();
-    uint32_t messages = wk_backend_validation_messages(g_be);
     wk_backend_destroy(g_be);
+    uint32_t messages = vkr_total_validation_messages(); /* teardown included */
     printf("validation messages: %u\n", messages);
     CHECK(messages == 0);
     return test_finish("test_ops");
