@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the shipped defaults: install what is missing, build, then
 # show the ground-truth world (a rendered walk as video and PNG frames, a
-# contact sheet) and measure the renderer. Output goes to out/.
+# contact sheet), measure the renderer, then report the Vulkan device and
+# benchmark the op library. Output goes to out/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/install-deps.sh"
@@ -16,4 +17,8 @@ ffmpeg -loglevel error -y -framerate 20 -i "$out/frames/%05d.png" -c:v libx264 -
   "$out/demo-world.mp4"
 "$world" sheet -o "$out/contact-sheet.png"
 "$world" bench
+# the Vulkan runtime: which device, and how fast its ops run
+export MESA_SHADER_CACHE_DIR=${MESA_SHADER_CACHE_DIR:-$root/build/mesa-shader-cache}
+"$root/build/apps/worldkv-bench" devices
+"$root/build/apps/worldkv-bench" ops --seconds 0.5
 echo "demo: video $out/demo-world.mp4, frames $out/frames/, poses $out/demo_poses.txt, sheet $out/contact-sheet.png"

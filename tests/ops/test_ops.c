@@ -417,6 +417,28 @@ static void test_ops_more(void)
     test_warp();
 }
 
+/* No driver at all, and a device name that matches nothing: clear errors. */
+static void test_device_errors(void)
+{
+    char err[512] = "";
+    wk_backend *be = NULL;
+    wk_backend_options want = {0, 0, "no-such-gpu"};
+    CHECK(wk_backend_create(&want, &be, err, sizeof err) == -1 && be == NULL);
+    CHECK_CONTAINS(err, "no Vulkan device matches 'no-such-gpu'");
+    const char *old = getenv("VK_ICD_FILENAMES");
+    char saved[1024] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    setenv("VK_ICD_FILENAMES", "/nonexistent/icd.json", 1); /* the loader finds no driver */
+    err[0] = 0;
+    CHECK(wk_backend_create(NULL, &be, err, sizeof err) == -1 && be == NULL);
+    CHECK_CONTAINS(err, "apt-get install mesa-vulkan-drivers");
+    if (old)
+        setenv("VK_ICD_FILENAMES", saved, 1);
+    else
+        unsetenv("VK_ICD_FILENAMES");
+}
+
 int main(void)
 {
     char err[512];
@@ -430,6 +452,7 @@ int main(void)
     test_ops_more();
     test_errors();
     wk_backend_destroy(g_be);
+    test_device_errors();
     uint32_t messages = vkr_total_validation_messages(); /* teardown included */
     printf("validation messages: %u\n", messages);
     CHECK(messages == 0);
