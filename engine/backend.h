@@ -29,6 +29,11 @@ vkr_context *wk_backend_vkr(wk_backend *be);
 
 int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
                     size_t err_size);
+/* An f16-storage tensor (set/get convert from and to f32). Fails with a
+ * clear message on devices that cannot read f16 texel buffers. Ops that
+ * read through texel buffers (matmul a and w) accept it. */
+int wk_tensor_alloc_f16(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
+                        size_t err_size);
 void wk_tensor_free(wk_backend *be, wk_tensor *t);
 int wk_tensor_set(wk_backend *be, wk_tensor *t, const float *data, char *err, size_t err_size);
 int wk_tensor_get(wk_backend *be, const wk_tensor *t, float *data, char *err, size_t err_size);

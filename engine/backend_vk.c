@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend_vk_internal.h"
+#include "half.h"
 #include "shaders.h"
 
 int wk_backend_create(const wk_backend_options *opt, wk_backend **out, char *err, size_t err_size)
@@ -27,6 +28,11 @@ int wk_backend_create(const wk_backend_options *opt, wk_backend **out, char *err
         return -1;
     }
     be->cpu = vkr_device_type(be->vk) == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    /* GPUs get the shared-memory tiled matmul, CPU devices the register-
+     * blocked one; WORLDKV_MATMUL=tiled|regblock forces either (tests use it
+     * to check both kernels on one device). */
+    const char *mm = getenv("WORLDKV_MATMUL");
+    be->matmul_tiled = mm && *mm ? strcmp(mm, "tiled") == 0 : !be->cpu;
     *out = be;
     return 0;
 }
@@ -63,8 +69,8 @@ vkr_context *wk_backend_vkr(wk_backend *be)
     return be->vk;
 }
 
-int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
-                    size_t err_size)
+static int tensor_alloc(wk_backend *be, wk_tensor *t, wk_dtype dtype, int64_t ne0, int64_t ne1, int64_t ne2,
+                        int64_t ne3, char *err, size_t err_size)
 {
     memset(t, 0, sizeof *t);
     if (ne0 < 1 || ne1 < 1 || ne2 < 1 || ne3 < 1) {
@@ -76,8 +82,48 @@ int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int6
     t->ne[1] = ne1;
     t->ne[2] = ne2;
     t->ne[3] = ne3;
-    t->dtype = WK_F32;
+    t->dtype = dtype;
     return vkr_alloc(be->vk, (VkDeviceSize)wk_nbytes(t), &t->buf, err, err_size);
+}
+
+int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
+                    size_t err_size)
+{
+    return tensor_alloc(be, t, WK_F32, ne0, ne1, ne2, ne3, err, err_size);
+}
+
+int wk_tensor_alloc_f16(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
+                        size_t err_size)
+{
+    if (!vkr_has_f16_texels(be->vk)) {
+        memset(t, 0, sizeof *t);
+        snprintf(err, err_size, "%s cannot read f16 tensors; use f32", vkr_device_name(be->vk));
+        return -1;
+    }
+    return tensor_alloc(be, t, WK_F16, ne0, ne1, ne2, ne3, err, err_size);
+}
+
+/* Converts f32 to f16 (or back) in chunks, through a small buffer. */
+static int transfer_f16(wk_backend *be, const wk_tensor *t, float *data, int upload, char *err, size_t err_size)
+{
+    enum { CHUNK = 4096 };
+    uint16_t tmp[CHUNK];
+    int64_t n = wk_nelements(t);
+    for (int64_t i = 0; i < n; i += CHUNK) {
+        int64_t m = n - i < CHUNK ? n - i : CHUNK;
+        if (upload) {
+            for (int64_t j = 0; j < m; j++)
+                tmp[j] = half_from_float(data[i + j]);
+            if (vkr_upload(be->vk, &t->buf, (VkDeviceSize)(2 * i), tmp, (size_t)(2 * m), err, err_size) != 0)
+                return -1;
+        } else {
+            if (vkr_download(be->vk, &t->buf, (VkDeviceSize)(2 * i), tmp, (size_t)(2 * m), err, err_size) != 0)
+                return -1;
+            for (int64_t j = 0; j < m; j++)
+                data[i + j] = half_to_float(tmp[j]);
+        }
+    }
+    return 0;
 }
 
 void wk_tensor_free(wk_backend *be, wk_tensor *t)
@@ -87,6 +133,8 @@ void wk_tensor_free(wk_backend *be, wk_tensor *t)
 
 int wk_tensor_set(wk_backend *be, wk_tensor *t, const float *data, char *err, size_t err_size)
 {
+    if (t->dtype == WK_F16)
+        return transfer_f16(be, t, (float *)data, 1, err, err_size);
     return vkr_upload(be->vk, &t->buf, 0, data, (size_t)wk_nbytes(t), err, err_size);
 }
 
@@ -98,6 +146,8 @@ int wk_tensor_set_u32(wk_backend *be, wk_tensor *t, const uint32_t *data, char *
 
 int wk_tensor_get(wk_backend *be, const wk_tensor *t, float *data, char *err, size_t err_size)
 {
+    if (t->dtype == WK_F16)
+        return transfer_f16(be, t, data, 0, err, err_size);
     return vkr_download(be->vk, &t->buf, 0, data, (size_t)wk_nbytes(t), err, err_size);
 }
 
@@ -123,8 +173,9 @@ vkr_pipeline *wk_vk_pipeline(wk_backend *be, const char *shader, const uint32_t 
 {
     for (int i = 0; i < be->variant_count; i++) {
         variant *v = &be->variants[i];
-        if (!strcmp(v->shader, shader) && v->spec_count == spec_count &&
-            !memcmp(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count))
+        if (!strcmp(v->shader, shader) && v->spec_count == spec_count && v->binding_count == binding_count &&
+            !memcmp(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count) &&
+            !memcmp(v->kinds, kinds, sizeof(vkr_binding_kind) * (size_t)binding_count))
             return v->pipeline;
     }
     if (be->variant_count == MAX_VARIANTS) {
@@ -151,6 +202,8 @@ vkr_pipeline *wk_vk_pipeline(wk_backend *be, const char *shader, const uint32_t 
     snprintf(v->shader, sizeof v->shader, "%s", shader);
     memcpy(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count);
     v->spec_count = spec_count;
+    memcpy(v->kinds, kinds, sizeof(vkr_binding_kind) * (size_t)binding_count);
+    v->binding_count = binding_count;
     be->variant_count++;
     return v->pipeline;
 }
@@ -163,6 +216,11 @@ vkr_buffer *wk_vk_dummy(wk_backend *be)
 int wk_vk_is_cpu(const wk_backend *be)
 {
     return be->cpu;
+}
+
+int wk_vk_matmul_tiled(const wk_backend *be)
+{
+    return be->matmul_tiled;
 }
 
 int wk_vk_dispatch(wk_backend *be, vkr_pipeline *p, vkr_buffer *const *bindings, const void *push, uint32_t gx,

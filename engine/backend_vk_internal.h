@@ -13,6 +13,8 @@ typedef struct variant {
     char shader[32];
     uint32_t spec[VKR_MAX_SPEC];
     int spec_count;
+    vkr_binding_kind kinds[VKR_MAX_BINDINGS]; /* texel view formats differ per kind */
+    int binding_count;
     vkr_pipeline *pipeline;
 } variant;
 
@@ -21,7 +23,8 @@ struct wk_backend {
     variant variants[MAX_VARIANTS];
     int variant_count;
     wk_tensor dummy; /* bound where an optional input is absent */
-    int cpu;         /* lavapipe-style device: prefer large register blocks */
+    int cpu;          /* lavapipe-style device: prefer large register blocks */
+    int matmul_tiled; /* shared-memory tiled matmul (GPUs; WORLDKV_MATMUL overrides) */
 };
 
 /* The pipeline for a shader and its specialisation, made on first use. */
@@ -33,6 +36,7 @@ int wk_vk_dispatch(wk_backend *be, vkr_pipeline *p, vkr_buffer *const *bindings,
 /* A small buffer bound where an optional input is absent. */
 vkr_buffer *wk_vk_dummy(wk_backend *be);
 int wk_vk_is_cpu(const wk_backend *be);
+int wk_vk_matmul_tiled(const wk_backend *be);
 
 static inline uint32_t wk_div_up(int64_t a, int64_t b)
 {

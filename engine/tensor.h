@@ -7,7 +7,8 @@
 
 #include "vkr.h"
 
-typedef enum wk_dtype { WK_F32 = 0, WK_U32 = 1 } wk_dtype; /* both 4 bytes an element */
+/* f16 is storage only (math stays f32); ops read it through texel buffers. */
+typedef enum wk_dtype { WK_F32 = 0, WK_U32 = 1, WK_F16 = 2 } wk_dtype;
 
 typedef struct wk_tensor {
     int64_t ne[4];
@@ -22,7 +23,7 @@ static inline int64_t wk_nelements(const wk_tensor *t)
 
 static inline int64_t wk_nbytes(const wk_tensor *t)
 {
-    return wk_nelements(t) * 4;
+    return wk_nelements(t) * (t->dtype == WK_F16 ? 2 : 4);
 }
 
 #endif

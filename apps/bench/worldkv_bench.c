@@ -84,12 +84,14 @@ static int fill(wk_backend *be, wk_tensor *t, char *err, size_t n)
 }
 
 /* Runs `reps` matmuls per batch until `seconds` pass; returns ms per op. */
-static double time_matmul(wk_backend *be, int64_t M, int64_t N, int64_t K, int reps, double seconds, char *err,
-                          size_t n)
+static double time_matmul(wk_backend *be, int64_t M, int64_t N, int64_t K, int f16_weights, int reps, double seconds,
+                          char *err, size_t n)
 {
     wk_tensor a, w, b, o;
     double ms = -1;
-    int ok = wk_tensor_alloc(be, &a, K, M, 1, 1, err, n) == 0 && wk_tensor_alloc(be, &w, K, N, 1, 1, err, n) == 0 &&
+    int ok = wk_tensor_alloc(be, &a, K, M, 1, 1, err, n) == 0 &&
+             (f16_weights ? wk_tensor_alloc_f16(be, &w, K, N, 1, 1, err, n)
+                          : wk_tensor_alloc(be, &w, K, N, 1, 1, err, n)) == 0 &&
              wk_tensor_alloc(be, &b, N, 1, 1, 1, err, n) == 0 && wk_tensor_alloc(be, &o, N, M, 1, 1, err, n) == 0 &&
              fill(be, &a, err, n) == 0 && fill(be, &w, err, n) == 0 && fill(be, &b, err, n) == 0;
     if (ok) {
@@ -126,15 +128,19 @@ static int cmd_ops(const bench_opts *o)
         return 1;
     }
     if (!o->json)
-        printf("device: %s (%s)\n%-22s %-22s %10s %10s %10s\n", wk_backend_device_name(be), wk_backend_device_type(be),
+        printf("device: %s (%s), matmul kernel: %s\n%-22s %-22s %10s %10s %10s\n", wk_backend_device_name(be), wk_backend_device_type(be),
+               getenv("WORLDKV_MATMUL") && *getenv("WORLDKV_MATMUL") ? getenv("WORLDKV_MATMUL") : "default for the device",
                "op", "shape (MxNxK)", "ms", "GFLOP/s", "GB/s");
-    static const int64_t shapes[][3] = {
-        {1024, 1024, 1024}, {4096, 256, 256}, {64, 768, 256}, {64, 256, 768}, {64, 256, 256}, {64, 768, 704},
+    /* M x N x K, and whether the weights are stored as f16 */
+    static const int64_t shapes[][4] = {
+        {1024, 1024, 1024, 0}, {4096, 256, 256, 0}, {64, 768, 256, 0}, {64, 256, 768, 0},
+        {64, 256, 256, 0},     {64, 768, 704, 0},   {1024, 1024, 1024, 1}, {64, 768, 256, 1},
     };
     int status = 0;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         int64_t M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
-        double ms = time_matmul(be, M, N, K, M * N * K >= (1 << 26) ? 4 : 64, o->seconds, err, sizeof err);
+        int f16 = (int)shapes[i][3];
+        double ms = time_matmul(be, M, N, K, f16, M * N * K >= (1 << 26) ? 4 : 64, o->seconds, err, sizeof err);
         if (ms < 0) {
             fprintf(stderr, "worldkv-bench: %s\n", err);
             status = 1;
@@ -142,11 +148,12 @@ static int cmd_ops(const bench_opts *o)
         }
         char shape[64];
         snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)M, (long long)N, (long long)K);
-        report(o, be, "matmul", shape, ms, 2.0 * (double)M * N * K, 4.0 * (double)(M * K + N * K + M * N));
+        report(o, be, f16 ? "matmul_f16_weights" : "matmul", shape, ms, 2.0 * (double)M * N * K,
+               4.0 * (double)(M * K + M * N) + (f16 ? 2.0 : 4.0) * (double)(N * K));
     }
     if (status == 0) {
         /* the fixed cost of one dispatch: 1000 tiny matmuls in one submit */
-        double ms = time_matmul(be, 1, 4, 4, 1000, o->seconds, err, sizeof err);
+        double ms = time_matmul(be, 1, 4, 4, 0, 1000, o->seconds, err, sizeof err);
         if (ms >= 0)
             report(o, be, "dispatch_overhead", "1x4x4", ms, 32.0, 96.0);
         else

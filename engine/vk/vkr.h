@@ -43,9 +43,19 @@ typedef struct vkr_buffer {
     vkr_block *block;
     VkBufferView view_f4; /* R32G32B32A32_SFLOAT over the range */
     VkBufferView view_f1; /* R32_SFLOAT over the range */
+    VkBufferView view_h4; /* R16G16B16A16_SFLOAT */
+    VkBufferView view_h1; /* R16_SFLOAT */
 } vkr_buffer;
 
-typedef enum vkr_binding_kind { VKR_BIND_STORAGE, VKR_BIND_TEXEL_F4, VKR_BIND_TEXEL_F1 } vkr_binding_kind;
+/* Texel kinds read the same samplerBuffer in GLSL; the view format decides
+ * whether memory holds f32 or f16, 4 lanes or 1. */
+typedef enum vkr_binding_kind {
+    VKR_BIND_STORAGE,
+    VKR_BIND_TEXEL_F4,
+    VKR_BIND_TEXEL_F1,
+    VKR_BIND_TEXEL_H4,
+    VKR_BIND_TEXEL_H1
+} vkr_binding_kind;
 
 typedef struct vkr_pipeline_desc {
     const char *name;
@@ -70,6 +80,8 @@ int vkr_create(const vkr_options *opt, vkr_context **out, char *err, size_t err_
 void vkr_destroy(vkr_context *ctx);
 const char *vkr_device_name(const vkr_context *ctx);
 VkPhysicalDeviceType vkr_device_type(const vkr_context *ctx);
+/* Whether f16 texel buffers can be read (f16 tensor storage). */
+int vkr_has_f16_texels(const vkr_context *ctx);
 const char *vkr_device_type_name(VkPhysicalDeviceType type);
 /* Validation-layer warnings and errors seen so far (0 when validation is off). */
 uint32_t vkr_validation_messages(const vkr_context *ctx);

@@ -51,11 +51,20 @@ fail:
     return -1;
 }
 
-static int texel_view(vkr_context *ctx, vkr_buffer *b, int vec4, VkBufferView *out, char *err, size_t err_size)
+static int texel_view(vkr_context *ctx, vkr_buffer *b, vkr_binding_kind kind, VkBufferView *out, char *err,
+                      size_t err_size)
 {
-    VkBufferView *slot = vec4 ? &b->view_f4 : &b->view_f1;
+    static const VkFormat formats[] = {VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32_SFLOAT,
+                                       VK_FORMAT_R16G16B16A16_SFLOAT, VK_FORMAT_R16_SFLOAT};
+    static const VkDeviceSize sizes[] = {0, 16, 4, 8, 2};
+    VkBufferView *slots[] = {NULL, &b->view_f4, &b->view_f1, &b->view_h4, &b->view_h1};
+    VkBufferView *slot = slots[kind];
+    if (kind >= VKR_BIND_TEXEL_H4 && !ctx->f16_texels) {
+        snprintf(err, err_size, "%s cannot read f16 texel buffers", ctx->props.deviceName);
+        return -1;
+    }
     if (!*slot) {
-        VkDeviceSize elem = vec4 ? 16 : 4;
+        VkDeviceSize elem = sizes[kind];
         VkDeviceSize range = b->size / elem * elem;
         if (range == 0 || range / elem > ctx->props.limits.maxTexelBufferElements) {
             snprintf(err, err_size, "a %llu-byte tensor cannot be read as a texel buffer", (unsigned long long)b->size);
@@ -63,7 +72,7 @@ static int texel_view(vkr_context *ctx, vkr_buffer *b, int vec4, VkBufferView *o
         }
         VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
         vi.buffer = b->buffer;
-        vi.format = vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;
+        vi.format = formats[kind];
         vi.offset = b->offset;
         vi.range = range;
         VKR_CHECK(vkCreateBufferView(ctx->device, &vi, NULL, slot));
@@ -111,7 +120,7 @@ int vkr_dispatch(vkr_context *ctx, vkr_pipeline *p, vkr_buffer *const *bindings,
             writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
             writes[i].pBufferInfo = &infos[i];
         } else {
-            if (texel_view(ctx, b, p->kinds[i] == VKR_BIND_TEXEL_F4, &views[i], err, err_size) != 0)
+            if (texel_view(ctx, b, p->kinds[i], &views[i], err, err_size) != 0)
                 return -1;
             writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
             writes[i].pTexelBufferView = &views[i];

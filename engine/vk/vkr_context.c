@@ -266,6 +266,10 @@ int vkr_create(const vkr_options *opt, vkr_context **out, char *err, size_t err_
     if (pick_device(ctx, want, err, err_size) != 0)
         goto fail;
     ctx->timestamp_period_ns = ctx->props.limits.timestampPeriod;
+    VkFormatProperties h4, h1;
+    vkGetPhysicalDeviceFormatProperties(ctx->physical, VK_FORMAT_R16G16B16A16_SFLOAT, &h4);
+    vkGetPhysicalDeviceFormatProperties(ctx->physical, VK_FORMAT_R16_SFLOAT, &h1);
+    ctx->f16_texels = (h4.bufferFeatures & h1.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0;
 
     float priority = 1.0f;
     VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
@@ -378,6 +382,11 @@ const char *vkr_device_name(const vkr_context *ctx)
 VkPhysicalDeviceType vkr_device_type(const vkr_context *ctx)
 {
     return ctx->props.deviceType;
+}
+
+int vkr_has_f16_texels(const vkr_context *ctx)
+{
+    return ctx->f16_texels;
 }
 
 uint32_t vkr_validation_messages(const vkr_context *ctx)

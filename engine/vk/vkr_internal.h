@@ -67,6 +67,7 @@ struct vkr_context {
     vkr_block *blocks;
     uint32_t device_memory_type, staging_memory_type;
     int device_is_host_visible;
+    int f16_texels;
     uint64_t used_bytes;
     vkr_profile_entry profile_entries[VKR_PROFILE_NAMES];
     int profile_count;

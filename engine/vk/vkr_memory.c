@@ -100,6 +100,10 @@ void vkr_free(vkr_context *ctx, vkr_buffer *buf)
         vkDestroyBufferView(ctx->device, buf->view_f4, NULL);
     if (buf->view_f1)
         vkDestroyBufferView(ctx->device, buf->view_f1, NULL);
+    if (buf->view_h4)
+        vkDestroyBufferView(ctx->device, buf->view_h4, NULL);
+    if (buf->view_h1)
+        vkDestroyBufferView(ctx->device, buf->view_h1, NULL);
     vkr_block *b = buf->block;
     ctx->used_bytes -= (buf->size + SLICE_ALIGN - 1) / SLICE_ALIGN * SLICE_ALIGN;
     if (--b->live == 0)

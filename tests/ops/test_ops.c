@@ -10,6 +10,7 @@
 
 #include "../test_util.h"
 #include "backend.h"
+#include "half.h"
 #include "ops_ref.h"
 
 static wk_backend *g_be;
@@ -85,6 +86,46 @@ static void run_matmul(int64_t batch, int64_t M, int64_t N, int64_t K, int use_b
     wk_tensor_free(g_be, &tw);
     wk_tensor_free(g_be, &ta);
     free(a), free(w), free(bias), free(res), free(want), free(got);
+}
+
+static int run_and_get(int recorded, wk_tensor *out, float *got, const char *what);
+static int begin(void);
+static void test_matmul_gated(void);
+
+/* f16 storage: weights (and activations) as halves, maths in f32. The
+ * reference sees the same rounded values, so only summation order differs. */
+static void test_matmul_f16(void)
+{
+    char err[256];
+    int64_t M = 21, N = 40, K = 36;
+    float *a = rand_array(M * K), *w = rand_array(N * K), *bias = rand_array(N);
+    float *want = malloc(sizeof(float) * (size_t)(M * N)), *got = malloc(sizeof(float) * (size_t)(M * N));
+    for (int64_t i = 0; i < N * K; i++)
+        w[i] = half_to_float(half_from_float(w[i]));
+    for (int64_t i = 0; i < M * K; i++)
+        a[i] = half_to_float(half_from_float(a[i]));
+    ref_matmul(a, w, bias, NULL, 0, 1, M, N, K, want);
+    wk_tensor ta, tw, tb, to;
+    CHECK(wk_tensor_alloc_f16(g_be, &ta, K, M, 1, 1, err, sizeof err) == 0);
+    CHECK(wk_tensor_alloc_f16(g_be, &tw, K, N, 1, 1, err, sizeof err) == 0);
+    CHECK(wk_tensor_set(g_be, &ta, a, err, sizeof err) == 0);
+    CHECK(wk_tensor_set(g_be, &tw, w, err, sizeof err) == 0);
+    upload(&tb, bias, N, 1, 1, 1);
+    upload(&to, NULL, N, M, 1, 1);
+    int rec = begin() && wk_matmul(g_be, &ta, &tw, &tb, NULL, WK_ACT_NONE, &to, err, sizeof err) == 0;
+    if (run_and_get(rec, &to, got, "matmul f16"))
+        compare("matmul f16 a and w, M21 N40 K36 +bias", got, want, M * N, 1e-10, 1e-4);
+    float *back = malloc(sizeof(float) * (size_t)(N * K));
+    CHECK(wk_tensor_get(g_be, &tw, back, err, sizeof err) == 0);
+    compare("f16 tensor set/get round trip", back, w, N * K, 0, 0);
+    wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tb), wk_tensor_free(g_be, &tw), wk_tensor_free(g_be, &ta);
+    free(a), free(w), free(bias), free(want), free(got), free(back);
+    /* the conversions themselves, at the edges of the format */
+    CHECK(half_to_float(half_from_float(65504.0f)) == 65504.0f);
+    CHECK(isinf(half_to_float(half_from_float(1e6f))));
+    CHECK(half_to_float(half_from_float(5.9604645e-8f)) == 5.9604645e-8f); /* smallest subnormal */
+    CHECK(half_to_float(half_from_float(-0.333251953125f)) == -0.333251953125f);
+    CHECK(half_from_float(1.0f + 1.0f / 4096.0f) == half_from_float(1.0f)); /* ties go to even */
 }
 
 static void test_matmul(void)
@@ -449,9 +490,22 @@ int main(void)
     }
     printf("device: %s (%s)\n", wk_backend_device_name(g_be), wk_backend_device_type(g_be));
     test_matmul();
+    test_matmul_f16();
     test_ops_more();
     test_errors();
     wk_backend_destroy(g_be);
+    /* the GPU's tiled matmul, forced here so that CI checks it too */
+    setenv("WORLDKV_MATMUL", "tiled", 1);
+    if (wk_backend_create(&opt, &g_be, err, sizeof err) == 0) {
+        printf("matmul kernel forced: shared-memory tiled\n");
+        test_matmul();
+        test_matmul_f16();
+        test_matmul_gated();
+        wk_backend_destroy(g_be);
+    } else {
+        CHECK(!"backend with the tiled matmul");
+    }
+    unsetenv("WORLDKV_MATMUL");
     test_device_errors();
     uint32_t messages = vkr_total_validation_messages(); /* teardown included */
     printf("validation messages: %u\n", messages);

@@ -16,6 +16,7 @@
 
 #include "camera.h"
 #include "file_util.h"
+#include "half.h"
 #include "npy.h"
 #include "progress.h"
 #include "render.h"
@@ -124,7 +125,7 @@ static int make_episode(job *j, int e, world **cached, uint8_t *rgb, float *dept
         return -1;
     if (p->depth) {
         for (size_t i = 0; i < pixels * (size_t)p->frames; i++)
-            half[i] = npy_half_from_float(depth[i]);
+            half[i] = half_from_float(depth[i]);
         uint64_t ep_depth = depth_bytes(p) * (uint64_t)p->frames;
         snprintf(path, sizeof path, "%s/depth.npy", s->dir);
         if (file_pwrite_all(s->fd[ARR_DEPTH], path, half, ep_depth, s->data_offset[ARR_DEPTH] + local * ep_depth, err,

@@ -27,33 +27,3 @@ size_t npy_header(uint8_t buf[NPY_MAX_HEADER], const char *descr, const int64_t 
     buf[total - 1] = '\n';
     return total;
 }
-
-uint16_t npy_half_from_float(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    uint32_t exp = (x >> 23) & 0xffu;
-    uint32_t mant = x & 0x7fffffu;
-    if (exp == 0xff) /* inf or nan */
-        return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0u));
-    int e = (int)exp - 127 + 15;
-    if (e >= 31)
-        return (uint16_t)(sign | 0x7c00u);
-    if (e <= 0) { /* subnormal half, or zero */
-        if (e < -10)
-            return (uint16_t)sign;
-        mant |= 0x800000u;
-        uint32_t shift = (uint32_t)(14 - e);
-        uint32_t half = mant >> shift;
-        uint32_t rem = mant & ((1u << shift) - 1u), mid = 1u << (shift - 1u);
-        if (rem > mid || (rem == mid && (half & 1u)))
-            half++;
-        return (uint16_t)(sign | half);
-    }
-    uint32_t half = ((uint32_t)e << 10) | (mant >> 13);
-    uint32_t rem = mant & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (half & 1u)))
-        half++; /* may carry into the exponent, which is still correct */
-    return (uint16_t)(sign | half);
-}

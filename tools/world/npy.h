@@ -14,7 +14,4 @@
  * or 0 if it does not fit. */
 size_t npy_header(uint8_t buf[NPY_MAX_HEADER], const char *descr, const int64_t *shape, int ndim);
 
-/* IEEE half from float, rounding to nearest even; overflow gives infinity. */
-uint16_t npy_half_from_float(float f);
-
 #endif
