@@ -8,7 +8,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
   libcjson-dev
   libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers
-  python3-numpy
+  python3-numpy python3-torch libopenblas0-pthread
 )
 
 missing=()

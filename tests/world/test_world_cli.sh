@@ -70,6 +70,9 @@ expect 1 "already exists and is not empty; pass --force" -- "$bin" dataset --out
 expect 0 "wrote 2 episodes" -- "$bin" dataset --out "$tmp/ds" --episodes 2 --frames 8 --size 32 --force
 touch "$tmp/afile"
 expect 1 "afile/ds: Not a directory" -- "$bin" dataset --out "$tmp/afile/ds" --episodes 1 --frames 2 --size 32
+expect 0 "wrote 2 episodes" -- "$bin" dataset --out "$tmp/dw" --episodes 2 --frames 4 --size 32 --world-seed 77 -q
+checks=$((checks + 1))
+[ "$(/usr/bin/python3 -c 'import numpy,sys; print(numpy.load(sys.argv[1]).tolist())' "$tmp/dw/shard-00000/world_seeds.npy")" = "[77, 77]" ] || fail "--world-seed not applied"
 expect 0 "contact sheet" -- "$bin" sheet -o "$tmp/sheet.png" --episodes 2 --frames 8 --columns 3 --size 32
 expect 0 "render +64x64" -- "$bin" bench --sizes 64 --seconds 0.05
 expect 0 '"op": "render", "shape": \[32, 32, 3\]' -- "$bin" bench --sizes 32 --seconds 0.05 --json

@@ -184,7 +184,8 @@ class Session:
     def start(self, rgb, pose):
         """rgb [3, H, W] in [-1, 1]; pose [5]."""
         z = torch.zeros(4, self.cfg.image, self.cfg.image)
-        self._commit(rgb, pose, z, z, [], torch.zeros(8))
+        frame = self._commit(rgb, pose, z, z, [], torch.zeros(8))
+        self.trace.put("f0.depth", frame.depth)
         self.time = 1
         self.prev_pose = pose
 
@@ -198,6 +199,7 @@ class Session:
         sources = self._sources(pose, slots)
         shape = (3, self.cfg.image, self.cfg.image)
         x = torch.randn(shape, generator=self.gen)
+        self.trace.put(f"f{self.time}.noise0", x)
         x0 = None
         for i, t in enumerate(self.schedule):
             inp = torch.cat([x, prev, mem], 0)
@@ -205,8 +207,16 @@ class Session:
             x0 = x0.clamp(-1, 1)
             if i + 1 < len(self.schedule):
                 tn = self.schedule[i + 1]
-                x = (1 - tn) * x0 + tn * torch.randn(shape, generator=self.gen)
-        self._commit(x0 if truth is None else truth, pose, prev, mem, slots, motion)
+                eps = torch.randn(shape, generator=self.gen)
+                self.trace.put(f"f{self.time}.noise{i + 1}", eps)
+                x = (1 - tn) * x0 + tn * eps
+        self.trace.put(f"f{self.time}.warp_prev", prev)
+        self.trace.put(f"f{self.time}.warp_mem", mem)
+        self.trace.put(f"f{self.time}.retrieved", torch.tensor([float(f) for f in self.last_retrieved] + [-1.0] *
+                                                                (self.cfg.memory_k - len(self.last_retrieved))))
+        self.trace.put(f"f{self.time}.rgb", x0)
+        frame = self._commit(x0 if truth is None else truth, pose, prev, mem, slots, motion)
+        self.trace.put(f"f{self.time}.depth", frame.depth)
         self.time += 1
         self.prev_pose = pose
         return x0

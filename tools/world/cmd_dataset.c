@@ -22,6 +22,7 @@ static void usage(FILE *out)
             "  --size R               frame width and height in pixels, %d..%d (default 64)\n"
             "  --seed S               master seed (default 1)\n"
             "  --episodes-per-world K consecutive episodes that share a world (default 1)\n"
+            "  --world-seed W         put every episode in world W (for evaluation on chosen worlds)\n"
             "  --world-cells C        world size in cells, odd, %d..%d (default %d)\n"
             "  --shard-episodes N     episodes per shard (default 256)\n"
             "  --no-depth             do not write depth.npy\n"
@@ -63,6 +64,10 @@ int cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "--seed")) {
             if (!(v = cli_value(argc, argv, &i)) || cli_u64(a, v, &p.seed))
                 return 2;
+        } else if (!strcmp(a, "--world-seed")) {
+            if (!(v = cli_value(argc, argv, &i)) || cli_u64(a, v, &p.world_seed))
+                return 2;
+            p.has_world_seed = 1;
         } else if (!strcmp(a, "--episodes-per-world")) {
             if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 1000000, &p.episodes_per_world))
                 return 2;

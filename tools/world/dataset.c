@@ -64,6 +64,8 @@ void dataset_default_params(dataset_params *p)
 
 uint64_t dataset_world_seed(const dataset_params *p, int episode)
 {
+    if (p->has_world_seed)
+        return p->world_seed;
     return rng_derive(p->seed, (uint64_t)(episode / p->episodes_per_world));
 }
 
@@ -347,7 +349,7 @@ static int write_index(const job *j, const dataset_stats *stats, char *err, size
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
     cJSON_AddStringToObject(root, "seed", seed); /* a string: u64 does not fit a JSON double */
-    cJSON_AddNumberToObject(root, "episodes_per_world", p->episodes_per_world);
+    cJSON_AddNumberToObject(root, "episodes_per_world", p->has_world_seed ? p->episodes : p->episodes_per_world);
     cJSON_AddNumberToObject(root, "world_cells", p->world_cells);
     add_number(root, "cell_size_m", WORLD_CELL_SIZE);
     add_number(root, "wall_height_m", WORLD_WALL_HEIGHT);

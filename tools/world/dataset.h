@@ -15,6 +15,8 @@ typedef struct dataset_params {
     int size;               /* square frames, RENDER_MIN_SIZE..RENDER_MAX_SIZE */
     uint64_t seed;
     int episodes_per_world; /* consecutive episodes that share one world */
+    int has_world_seed;     /* every episode in the world world_seed */
+    uint64_t world_seed;
     int world_cells;
     int shard_episodes;     /* episodes per shard */
     int threads;            /* 0: one per core */

@@ -1,0 +1,28 @@
+"""Loads a student from a training checkpoint (.pt, EMA weights) or an
+exported .safetensors file."""
+import json
+
+import torch
+
+from model import Config, Student
+from safetensors_io import read_safetensors
+
+
+def config_from_dict(d):
+    d = dict(d)
+    d["schedule"] = tuple(d["schedule"])
+    return Config(**{k: v for k, v in d.items() if k in Config.__dataclass_fields__})
+
+
+def load_student(path):
+    if path.endswith(".safetensors"):
+        tensors, meta = read_safetensors(path)
+        cfg = config_from_dict(json.loads(meta["config"])["model"])
+        model = Student(cfg)
+        model.load_state_dict({k: v for k, v in tensors.items()})
+    else:
+        state = torch.load(path)
+        cfg = config_from_dict(state["config"])
+        model = Student(cfg)
+        model.load_state_dict(state["ema"])
+    return model.eval()

@@ -1,0 +1,147 @@
+"""Scores a student on worlds it has never seen, against the ground truth.
+
+  /usr/bin/python3 tools/train/eval.py --model assets/models/student.safetensors \\
+      --seeds 9001,9002,9003,9004 [--episodes-per-seed 2] [--strip docs/model-strip.png]
+
+For each world seed it renders episodes of 65 frames with worldkv-world,
+then measures, on [0, 1] RGB:
+  onestep_*   one step ahead (true frames as context), PSNR of the model and
+              of "repeat the last frame", on frames where the camera moves
+  rollout     64 frames generated from the start frame along the true poses:
+              PSNR, PSNR of repeating the start frame, SSIM and sharpness
+              (gradient energy over the truth's) at frames 1, 16, 32, 64
+  revisit_*   PSNR at a frame that returns to a view left more than W + 8
+              frames earlier, with the memory bank on and off
+Prints one JSON object.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkpoint import load_student  # noqa: E402
+from data import Dataset  # noqa: E402
+from infer import Session  # noqa: E402
+from metrics import psnr, sharpness, ssim  # noqa: E402
+
+ROLLOUT_FRAMES = (1, 16, 32, 64)
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_TOOL = os.path.join(HERE, "..", "..", "build", "tools", "world", "worldkv-world")
+
+
+def to01(x):
+    return (x.clamp(-1, 1) + 1) / 2
+
+
+def load_episode(ds, e):
+    f, d, p, a = ds.clip(e, 0, ds.frames)
+    x = torch.from_numpy(f).float().permute(0, 3, 1, 2) / 127.5 - 1
+    return x, torch.from_numpy(p), a
+
+
+def rollout(model, x, poses, memory, steps, seed):
+    s = Session(model, memory=memory, seed=seed, steps=steps)
+    s.start(x[0], poses[0])
+    return [x[0]] + [s.step(poses[j]) for j in range(1, len(poses))]
+
+
+def evaluate(args):
+    torch.set_num_threads(args.threads)
+    model = load_student(args.model)
+    cfg = model.cfg
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    onestep_m, onestep_c = [], []
+    roll = {f: {"psnr": [], "psnr_copy": [], "ssim": [], "sharpness": []} for f in ROLLOUT_FRAMES}
+    rev_on, rev_off, strip = [], [], None
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            out = os.path.join(tmp, str(seed))
+            subprocess.run([args.world_tool, "dataset", "--out", out, "--episodes", str(args.episodes_per_seed),
+                            "--frames", str(max(ROLLOUT_FRAMES) + 1), "--size", str(cfg.image), "--world-seed",
+                            str(seed), "--seed", str(seed), "-q"], check=True)
+            ds = Dataset(out)
+            revisit = np.load(os.path.join(out, "shard-00000", "revisit.npy"))
+            for e in range(ds.episodes):
+                x, poses, actions = load_episode(ds, e)
+                # one step ahead, teacher forced
+                s = Session(model, seed=seed * 100 + e, steps=args.steps)
+                s.start(x[0], poses[0])
+                for j in range(1, len(poses)):
+                    g = s.step(poses[j], truth=x[j])
+                    if np.abs(actions[j, :4]).sum() > 0:
+                        onestep_m.append(psnr(to01(g), to01(x[j])))
+                        onestep_c.append(psnr(to01(x[j - 1]), to01(x[j])))
+                gen = rollout(model, x, poses, True, args.steps, seed * 100 + e)
+                for f in ROLLOUT_FRAMES:
+                    roll[f]["psnr"].append(psnr(to01(gen[f]), to01(x[f])))
+                    roll[f]["psnr_copy"].append(psnr(to01(x[0]), to01(x[f])))
+                    roll[f]["ssim"].append(ssim(to01(gen[f]), to01(x[f])))
+                    roll[f]["sharpness"].append(sharpness(to01(gen[f]), to01(x[f])))
+                far = [j for j in range(1, len(poses)) if revisit[e, j] >= 0 and j - revisit[e, j] > cfg.window + 8]
+                if far:
+                    j = far[-1]
+                    off = rollout(model, x[: j + 1], poses[: j + 1], False, args.steps, seed * 100 + e)
+                    rev_on.append(psnr(to01(gen[j]), to01(x[j])))
+                    rev_off.append(psnr(to01(off[j]), to01(x[j])))
+                    if strip is None:
+                        strip = (x, gen, j)
+                print(f"seed {seed} episode {e}: rollout psnr@64 {roll[64]['psnr'][-1]:.2f} "
+                      f"(copy {roll[64]['psnr_copy'][-1]:.2f}), sharpness {roll[64]['sharpness'][-1]:.2f}",
+                      file=sys.stderr, flush=True)
+    mean = lambda v: float(np.mean(v)) if v else None  # noqa: E731
+    result = {
+        "model": os.path.basename(args.model),
+        "seeds": seeds,
+        "episodes": len(seeds) * args.episodes_per_seed,
+        "steps": args.steps or len(cfg.schedule),
+        "onestep_psnr_model": mean(onestep_m),
+        "onestep_psnr_copy": mean(onestep_c),
+        "onestep_frames": len(onestep_m),
+        "rollout": {str(f): {k: mean(v) for k, v in roll[f].items()} for f in ROLLOUT_FRAMES},
+        "revisit_psnr_memory_on": mean(rev_on),
+        "revisit_psnr_memory_off": mean(rev_off),
+        "revisit_episodes": len(rev_on),
+    }
+    if args.strip and strip:
+        write_strip(args.strip, *strip)
+    return result
+
+
+def write_strip(path, truth, gen, revisit_frame):
+    """Truth over generated, 16 frames of the rollout, the revisit included."""
+    frames = sorted(set(np.linspace(1, len(gen) - 1, 15).astype(int).tolist() + [revisit_frame]))[:16]
+    top = torch.cat([to01(truth[j]) for j in frames], 2)
+    bottom = torch.cat([to01(gen[j]) for j in frames], 2)
+    img = (torch.cat([top, bottom], 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    h, w, _ = img.shape
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+                    "-i", "-", "-vf", "scale=iw*2:ih*2:flags=neighbor", path], input=img.tobytes(), check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, help="checkpoint .pt or exported .safetensors")
+    ap.add_argument("--seeds", default="9001,9002,9003,9004", help="world seeds, comma separated")
+    ap.add_argument("--episodes-per-seed", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the config's schedule)")
+    ap.add_argument("--world-tool", default=DEFAULT_TOOL)
+    ap.add_argument("--out", help="also write the JSON here")
+    ap.add_argument("--strip", help="write a truth-over-generated PNG strip here")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    result = evaluate(args)
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
