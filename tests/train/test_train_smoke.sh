@@ -28,4 +28,13 @@ for f in ("1", "16", "32", "64"):
     for k in ("psnr", "psnr_copy", "ssim", "sharpness"):
         assert math.isfinite(r["rollout"][f][k]), (f, k, r)
 PY
+# the reference sampler: start image + action script -> a video
+"$world" render --size 64 --frames 1 -o "$tmp/start.png" -q
+$py "$here/sample.py" --model "$tmp/model.safetensors" --start "$tmp/start.png" --frames 3 --steps 1 \
+  --actions "$(dirname "$0")/../../assets/paths/demo_walk.txt" -o "$tmp/sample.mkv"
+[ "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$tmp/sample.mkv")" = 4 ]
+printf '5 jump\n' > "$tmp/bad.txt"
+if $py "$here/sample.py" --model "$tmp/model.safetensors" --start "$tmp/start.png" --actions "$tmp/bad.txt" \
+  -o "$tmp/x.mkv" 2> "$tmp/err.txt"; then exit 1; fi
+grep -q "bad.txt:1: unknown action 'jump'" "$tmp/err.txt"
 echo "test_train_smoke: 1 passed, 0 failed"
