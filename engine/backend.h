@@ -35,6 +35,13 @@ int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int6
 int wk_tensor_alloc_f16(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
                         size_t err_size);
 void wk_tensor_free(wk_backend *be, wk_tensor *t);
+/* A view of count elements of parent from element offset, shaped ne (f32
+ * and u32 only). The offset must keep the device's binding alignment
+ * (vkr_offset_alignment; 64 elements suit every device we know). Release it with wk_tensor_view_release before the
+ * parent is freed; it owns only its texel views. */
+int wk_tensor_view(wk_backend *be, const wk_tensor *parent, int64_t offset, int64_t ne0, int64_t ne1, int64_t ne2,
+                   int64_t ne3, wk_tensor *out, char *err, size_t err_size);
+void wk_tensor_view_release(wk_backend *be, wk_tensor *view);
 int wk_tensor_set(wk_backend *be, wk_tensor *t, const float *data, char *err, size_t err_size);
 int wk_tensor_get(wk_backend *be, const wk_tensor *t, float *data, char *err, size_t err_size);
 /* Index tensors (attention's key rows and groups) hold uint32. */
@@ -75,6 +82,9 @@ int wk_add(wk_backend *be, const wk_tensor *a, const wk_tensor *b, wk_tensor *ou
 int wk_mul(wk_backend *be, const wk_tensor *a, const wk_tensor *b, wk_tensor *out, char *err, size_t err_size);
 int wk_gelu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 int wk_silu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+int wk_clamp(wk_backend *be, const wk_tensor *a, float lo, float hi, wk_tensor *out, char *err, size_t err_size);
+int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 
 /* Rotary embedding of x[dh, heads, tokens] by float positions pos[tokens]. */
 int wk_rope(wk_backend *be, const wk_tensor *x, const wk_tensor *pos, float base, wk_tensor *out, char *err,

@@ -131,6 +131,44 @@ void wk_tensor_free(wk_backend *be, wk_tensor *t)
     vkr_free(be->vk, &t->buf);
 }
 
+int wk_tensor_view(wk_backend *be, const wk_tensor *parent, int64_t offset, int64_t ne0, int64_t ne1, int64_t ne2,
+                   int64_t ne3, wk_tensor *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    int64_t count = ne0 * ne1 * ne2 * ne3, esize = parent->dtype == WK_F16 ? 2 : 4;
+    if (ne0 < 1 || ne1 < 1 || ne2 < 1 || ne3 < 1 || offset < 0 || offset + count > wk_nelements(parent) ||
+        parent->dtype == WK_F16) {
+        snprintf(err, err_size, "view of %lld elements at %lld does not fit a tensor of %lld", (long long)count,
+                 (long long)offset, (long long)wk_nelements(parent));
+        return -1;
+    }
+    VkDeviceSize align = vkr_offset_alignment(be->vk);
+    if ((VkDeviceSize)(offset * esize) % align != 0) {
+        snprintf(err, err_size, "a view at element %lld breaks the %llu-byte offset alignment of %s", (long long)offset,
+                 (unsigned long long)align, vkr_device_name(be->vk));
+        return -1;
+    }
+    *out = *parent;
+    out->ne[0] = ne0, out->ne[1] = ne1, out->ne[2] = ne2, out->ne[3] = ne3;
+    out->buf.offset += (VkDeviceSize)(offset * esize);
+    out->buf.size = (VkDeviceSize)(count * esize);
+    out->buf.view_f4 = out->buf.view_f1 = out->buf.view_h4 = out->buf.view_h1 = VK_NULL_HANDLE;
+    return 0;
+}
+
+void wk_tensor_view_release(wk_backend *be, wk_tensor *view)
+{
+    vkr_buffer *b = &view->buf;
+    VkDevice dev = vkr_device(be->vk);
+    VkBufferView *views[4] = {&b->view_f4, &b->view_f1, &b->view_h4, &b->view_h1};
+    for (int i = 0; i < 4; i++)
+        if (*views[i]) {
+            vkDestroyBufferView(dev, *views[i], NULL);
+            *views[i] = VK_NULL_HANDLE;
+        }
+    memset(view, 0, sizeof *view);
+}
+
 int wk_tensor_set(wk_backend *be, wk_tensor *t, const float *data, char *err, size_t err_size)
 {
     if (t->dtype == WK_F16)

@@ -1,17 +1,18 @@
 #version 450
-// Element-wise ops: out[i] = a[i] + b[i % nb], a[i] * b[i % nb], gelu(a[i])
-// or silu(a[i]). b broadcasts by repeating (a bias row, a per-channel scale).
+// Element-wise ops: out[i] = a[i] + b[i % nb], a[i] * b[i % nb], gelu(a[i]),
+// silu(a[i]), clamp(a[i], lo, hi), exp(a[i]) or a[i]. b broadcasts by
+// repeating (a bias row, a mask over every channel).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(local_size_x = 256) in;
-layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu
+layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };
 layout(binding = 2) writeonly buffer Out { float o[]; };
 
-layout(push_constant) uniform Push { uint n, nb; } p;
+layout(push_constant) uniform Push { uint n, nb; float lo, hi; } p;
 
 void main()
 {
@@ -23,7 +24,11 @@ void main()
         v += b[i % p.nb];
     else if (OP == 1)
         v *= b[i % p.nb];
-    else
+    else if (OP == 2 || OP == 3)
         v = act_apply(v, OP == 2 ? ACT_GELU : ACT_SILU);
+    else if (OP == 4)
+        v = clamp(v, p.lo, p.hi);
+    else if (OP == 5)
+        v = exp(v);
     o[i] = v;
 }

@@ -1,8 +1,8 @@
 /* Element-wise add, mul (with a repeating second operand), GELU and SiLU. */
 #include "backend_vk_internal.h"
 
-static int eltwise(wk_backend *be, int op, const char *name, const wk_tensor *a, const wk_tensor *b, wk_tensor *out,
-                   char *err, size_t err_size)
+static int eltwise(wk_backend *be, int op, const char *name, const wk_tensor *a, const wk_tensor *b, float lo, float hi,
+                   wk_tensor *out, char *err, size_t err_size)
 {
     int64_t n = wk_nelements(a), nb = b ? wk_nelements(b) : 1;
     if (wk_nelements(out) != n || nb < 1 || n % nb != 0) {
@@ -13,7 +13,8 @@ static int eltwise(wk_backend *be, int op, const char *name, const wk_tensor *a,
     vkr_binding_kind kinds[3] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
     struct {
         uint32_t n, nb;
-    } push = {(uint32_t)n, (uint32_t)nb};
+        float lo, hi;
+    } push = {(uint32_t)n, (uint32_t)nb, lo, hi};
     vkr_pipeline *p = wk_vk_pipeline(be, "eltwise", spec, 1, kinds, 3, sizeof push, err, err_size);
     if (!p)
         return -1;
@@ -25,20 +26,35 @@ static int eltwise(wk_backend *be, int op, const char *name, const wk_tensor *a,
 
 int wk_add(wk_backend *be, const wk_tensor *a, const wk_tensor *b, wk_tensor *out, char *err, size_t err_size)
 {
-    return eltwise(be, 0, "add", a, b, out, err, err_size);
+    return eltwise(be, 0, "add", a, b, 0, 0, out, err, err_size);
 }
 
 int wk_mul(wk_backend *be, const wk_tensor *a, const wk_tensor *b, wk_tensor *out, char *err, size_t err_size)
 {
-    return eltwise(be, 1, "mul", a, b, out, err, err_size);
+    return eltwise(be, 1, "mul", a, b, 0, 0, out, err, err_size);
 }
 
 int wk_gelu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
 {
-    return eltwise(be, 2, "gelu", a, NULL, out, err, err_size);
+    return eltwise(be, 2, "gelu", a, NULL, 0, 0, out, err, err_size);
 }
 
 int wk_silu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
 {
-    return eltwise(be, 3, "silu", a, NULL, out, err, err_size);
+    return eltwise(be, 3, "silu", a, NULL, 0, 0, out, err, err_size);
+}
+
+int wk_clamp(wk_backend *be, const wk_tensor *a, float lo, float hi, wk_tensor *out, char *err, size_t err_size)
+{
+    return eltwise(be, 4, "clamp", a, NULL, lo, hi, out, err, err_size);
+}
+
+int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
+{
+    return eltwise(be, 5, "exp", a, NULL, 0, 0, out, err, err_size);
+}
+
+int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
+{
+    return eltwise(be, 6, "copy", a, NULL, 0, 0, out, err, err_size);
 }

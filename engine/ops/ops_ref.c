@@ -58,15 +58,21 @@ void ref_norm(const float *x, int64_t rows, int64_t D, int kind, const float *ga
     }
 }
 
-void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, float *out)
+void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, float lo, float hi, float *out)
 {
     for (int64_t i = 0; i < n; i++) {
         if (op == 0)
             out[i] = (float)((double)a[i] + b[i % nb]);
         else if (op == 1)
             out[i] = (float)((double)a[i] * b[i % nb]);
-        else
+        else if (op == 2 || op == 3)
             out[i] = ref_act(a[i], op == 2 ? 1 : 2);
+        else if (op == 4)
+            out[i] = a[i] < lo ? lo : (a[i] > hi ? hi : a[i]);
+        else if (op == 5)
+            out[i] = (float)exp((double)a[i]);
+        else
+            out[i] = a[i];
     }
 }
 

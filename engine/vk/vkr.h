@@ -79,6 +79,9 @@ int vkr_list_devices(vkr_device_info *out, int max, int *count, char *err, size_
 int vkr_create(const vkr_options *opt, vkr_context **out, char *err, size_t err_size);
 void vkr_destroy(vkr_context *ctx);
 const char *vkr_device_name(const vkr_context *ctx);
+VkDevice vkr_device(const vkr_context *ctx);
+/* The byte alignment a binding's offset needs (storage and texel). */
+VkDeviceSize vkr_offset_alignment(const vkr_context *ctx);
 VkPhysicalDeviceType vkr_device_type(const vkr_context *ctx);
 /* Whether f16 texel buffers can be read (f16 tensor storage). */
 int vkr_has_f16_texels(const vkr_context *ctx);

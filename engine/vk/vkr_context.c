@@ -374,6 +374,18 @@ void vkr_destroy(vkr_context *ctx)
     free(ctx);
 }
 
+VkDeviceSize vkr_offset_alignment(const vkr_context *ctx)
+{
+    VkDeviceSize a = ctx->props.limits.minStorageBufferOffsetAlignment;
+    VkDeviceSize t = ctx->props.limits.minTexelBufferOffsetAlignment;
+    return a > t ? a : t;
+}
+
+VkDevice vkr_device(const vkr_context *ctx)
+{
+    return ctx->device;
+}
+
 const char *vkr_device_name(const vkr_context *ctx)
 {
     return ctx->props.deviceName;

@@ -241,13 +241,13 @@ static void run_norm(wk_norm_kind kind, int64_t rows, int64_t D, int affine, int
 
 static void run_eltwise(int op, int64_t n, int64_t nb)
 {
-    static const char *names[] = {"add", "mul", "gelu", "silu"};
+    static const char *names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy"};
     char err[256], name[64];
     float *a = rand_array(n), *b = rand_array(nb);
     for (int64_t i = 0; i < n; i++)
         a[i] *= 4.0f; /* reach the tails of gelu and silu */
     float *want = malloc(sizeof(float) * (size_t)n), *got = malloc(sizeof(float) * (size_t)n);
-    ref_eltwise(op, a, b, n, nb, want);
+    ref_eltwise(op, a, b, n, nb, -0.5f, 0.7f, want);
     wk_tensor ta, tb, to;
     upload(&ta, a, n, 1, 1, 1);
     upload(&tb, b, nb, 1, 1, 1);
@@ -259,13 +259,44 @@ static void run_eltwise(int op, int64_t n, int64_t nb)
         rec = rec && wk_mul(g_be, &ta, &tb, &to, err, sizeof err) == 0;
     else if (op == 2)
         rec = rec && wk_gelu(g_be, &ta, &to, err, sizeof err) == 0;
-    else
+    else if (op == 3)
         rec = rec && wk_silu(g_be, &ta, &to, err, sizeof err) == 0;
+    else if (op == 4)
+        rec = rec && wk_clamp(g_be, &ta, -0.5f, 0.7f, &to, err, sizeof err) == 0;
+    else if (op == 5)
+        rec = rec && wk_exp(g_be, &ta, &to, err, sizeof err) == 0;
+    else
+        rec = rec && wk_copy(g_be, &ta, &to, err, sizeof err) == 0;
     snprintf(name, sizeof name, "%s n%lld nb%lld", names[op], (long long)n, (long long)nb);
     if (run_and_get(rec, &to, got, name))
         compare(name, got, want, n, 1e-12, 1e-5);
     wk_tensor_free(g_be, &to), wk_tensor_free(g_be, &tb), wk_tensor_free(g_be, &ta);
     free(a), free(b), free(want), free(got);
+}
+
+/* Ops write through views into a bigger tensor and leave the rest alone. */
+static void test_views(void)
+{
+    char err[256];
+    float *a = rand_array(64), *big = rand_array(256), *got = malloc(sizeof(float) * 256);
+    wk_tensor ta, tbig, view;
+    upload(&ta, a, 64, 1, 1, 1);
+    upload(&tbig, big, 256, 1, 1, 1);
+    CHECK(wk_tensor_view(g_be, &tbig, 128, 64, 1, 1, 1, &view, err, sizeof err) == 0);
+    int rec = begin() && wk_copy(g_be, &ta, &view, err, sizeof err) == 0;
+    if (run_and_get(rec, &tbig, got, "view")) {
+        compare("copy into a view: the view", got + 128, a, 64, 0, 0);
+        compare("copy into a view: the rest before", got, big, 128, 0, 0);
+        compare("copy into a view: the rest after", got + 192, big + 192, 64, 0, 0);
+    }
+    wk_tensor bad;
+    CHECK(wk_tensor_view(g_be, &tbig, 200, 64, 1, 1, 1, &bad, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "does not fit");
+    CHECK(wk_tensor_view(g_be, &tbig, 1, 4, 1, 1, 1, &bad, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "alignment");
+    wk_tensor_view_release(g_be, &view);
+    wk_tensor_free(g_be, &tbig), wk_tensor_free(g_be, &ta);
+    free(a), free(big), free(got);
 }
 
 static void test_rope(void)
@@ -445,6 +476,10 @@ static void test_ops_more(void)
     run_eltwise(1, 999, 999);
     run_eltwise(2, 4097, 1);
     run_eltwise(3, 77, 1);
+    run_eltwise(4, 300, 1);
+    run_eltwise(5, 301, 1);
+    run_eltwise(6, 302, 1);
+    test_views();
     test_rope();
     run_attention(1, 1, 1, 1, 4, 1);
     run_attention(64, 500, 448, 4, 64, 8);   /* the student: self + sink + window + memory */
