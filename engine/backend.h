@@ -49,6 +49,8 @@ int wk_tensor_set_u32(wk_backend *be, wk_tensor *t, const uint32_t *data, char *
 
 int wk_begin(wk_backend *be, char *err, size_t err_size);
 int wk_end(wk_backend *be, char *err, size_t err_size);
+/* Drops the open batch unrun (after an op failed to record). */
+void wk_abort(wk_backend *be);
 /* Dispatches recorded in the open (or last) batch. */
 uint32_t wk_dispatch_count(const wk_backend *be);
 
@@ -93,7 +95,7 @@ int wk_rope(wk_backend *be, const wk_tensor *x, const wk_tensor *pos, float base
 /* One-pass softmax attention. q[H*dh, N]; k, v[H*dh, R] form a KV arena;
  * rows[S] (u32) lists the arena rows to attend, groups[S] (u32) the source
  * of each, and gemb[H*dh, G] the per-source key offsets added at read
- * time. out[H*dh, N]. dh is a multiple of 4, at most 128; G <= 16. */
+ * time. out[H*dh, N]. dh is a multiple of 4, at most 128; G <= 32. */
 int wk_attention(wk_backend *be, const wk_tensor *q, const wk_tensor *k, const wk_tensor *v, const wk_tensor *rows,
                  const wk_tensor *groups, const wk_tensor *gemb, int heads, float scale, wk_tensor *out, char *err,
                  size_t err_size);

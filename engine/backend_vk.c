@@ -199,6 +199,11 @@ int wk_end(wk_backend *be, char *err, size_t err_size)
     return vkr_submit(be->vk, err, err_size);
 }
 
+void wk_abort(wk_backend *be)
+{
+    vkr_abort(be->vk);
+}
+
 uint32_t wk_dispatch_count(const wk_backend *be)
 {
     return vkr_batch_dispatches(be->vk);

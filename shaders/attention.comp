@@ -5,10 +5,11 @@
 // gemb[g] to its keys at read time (the relative pose of that source), so
 // nothing stored depends on where or when it is read. The arena holds every
 // source (the current frame, the sink, the window ring, memory slots): the
-// row list is the mask. One invocation per (query, head); dh <= 128.
+// row list is the mask. One invocation per (query, head); dh <= 128, at
+// most 32 groups.
 layout(local_size_x = 64, local_size_y = 1) in;
 layout(constant_id = 0) const int DH4 = 16;   // dh / 4
-layout(constant_id = 1) const int MAX_GROUPS = 16;
+layout(constant_id = 1) const int MAX_GROUPS = 32;
 
 layout(binding = 0) uniform samplerBuffer q_tex;
 layout(binding = 1) uniform samplerBuffer k_tex;

@@ -30,17 +30,17 @@ int wk_attention(wk_backend *be, const wk_tensor *q, const wk_tensor *k, const w
     int64_t S = wk_nelements(rows), G = wk_nelements(gemb) / D;
     int64_t dh = heads > 0 ? D / heads : 0;
     if (heads < 1 || D % heads || dh % 4 || dh > 128 || k->ne[0] != D || v->ne[0] != D ||
-        wk_nelements(v) != wk_nelements(k) || wk_nelements(groups) != S || gemb->ne[0] != D || G < 1 || G > 16 ||
+        wk_nelements(v) != wk_nelements(k) || wk_nelements(groups) != S || gemb->ne[0] != D || G < 1 || G > 32 ||
         wk_nelements(out) != wk_nelements(q) || R < 1) {
         snprintf(err, err_size, "attention: shapes do not fit (D %lld, heads %d, dh %lld: a multiple of 4 up to 128, "
-                 "%lld groups: 1 to 16)", (long long)D, heads, (long long)dh, (long long)G);
+                 "%lld groups: 1 to 32)", (long long)D, heads, (long long)dh, (long long)G);
         return -1;
     }
     if (rows->dtype != WK_U32 || groups->dtype != WK_U32) {
         snprintf(err, err_size, "attention: rows and groups must be u32 tensors (wk_tensor_set_u32)");
         return -1;
     }
-    uint32_t spec[2] = {(uint32_t)(dh / 4), 16};
+    uint32_t spec[2] = {(uint32_t)(dh / 4), 32};
     vkr_binding_kind kinds[7] = {VKR_BIND_TEXEL_F4, VKR_BIND_TEXEL_F4, VKR_BIND_TEXEL_F4, VKR_BIND_STORAGE,
                                  VKR_BIND_STORAGE,  VKR_BIND_TEXEL_F4, VKR_BIND_STORAGE};
     struct {

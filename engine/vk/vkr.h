@@ -118,6 +118,8 @@ int vkr_begin(vkr_context *ctx, char *err, size_t err_size);
 int vkr_dispatch(vkr_context *ctx, vkr_pipeline *p, vkr_buffer *const *bindings, const void *push, uint32_t gx,
                  uint32_t gy, uint32_t gz, const char *name, char *err, size_t err_size);
 int vkr_submit(vkr_context *ctx, char *err, size_t err_size);
+/* Ends an open batch without running it (after a failed dispatch). */
+void vkr_abort(vkr_context *ctx);
 uint32_t vkr_batch_dispatches(const vkr_context *ctx);
 int vkr_profile(const vkr_context *ctx, const vkr_profile_entry **entries);
 void vkr_profile_reset(vkr_context *ctx);

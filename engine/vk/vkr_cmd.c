@@ -206,6 +206,15 @@ fail:
     return -1;
 }
 
+void vkr_abort(vkr_context *ctx)
+{
+    if (!ctx->recording)
+        return;
+    ctx->recording = 0;
+    /* the buffer is reset by the next vkr_begin; its result does not matter */
+    (void)vkEndCommandBuffer(ctx->cmd);
+}
+
 uint32_t vkr_batch_dispatches(const vkr_context *ctx)
 {
     return ctx->dispatches;

@@ -484,7 +484,7 @@ static void test_ops_more(void)
     run_attention(1, 1, 1, 1, 4, 1);
     run_attention(64, 500, 448, 4, 64, 8);   /* the student: self + sink + window + memory */
     run_attention(9, 31, 23, 3, 12, 5);      /* odd heads and dh */
-    run_attention(5, 20, 40, 1, 128, 16);    /* the largest head */
+    run_attention(5, 20, 40, 1, 128, 32);    /* the largest head, the most groups */
     run_conv(3, 9, 11, 5, 3, 1, 1, 1, 0, 0, 1);
     run_conv(20, 16, 16, 32, 3, 1, 1, 1, 0, 1, 1);  /* the student's output head */
     run_conv(16, 8, 8, 16, 2, 2, 0, 4, 1, 0, 1);    /* ConvKV: 2x2 stride 2, groups = heads, token grid */

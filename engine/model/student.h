@@ -1,0 +1,55 @@
+/* student: the world-model student's forward pass on the backend, its
+ * weights named as the PyTorch module tree (tools/train/model.py) names
+ * them. One pass runs the network over one frame against a context of
+ * sources whose keys and values sit in caller-owned per-layer KV arenas
+ * ([D, rows]); the pass writes the frame's own keys and values into arena
+ * rows [0, tokens). */
+#ifndef WORLDKV_STUDENT_H
+#define WORLDKV_STUDENT_H
+
+#include "backend.h"
+#include "conditioning.h"
+#include "model_config.h"
+#include "safetensors.h"
+
+#define STUDENT_MAX_SOURCES 31   /* plus the frame itself: 32 groups */
+#define STUDENT_SLOTS 8          /* passes one batch can hold */
+
+typedef struct student student;
+
+typedef struct student_source {
+    float pose[5];
+    cond_source type;
+    int64_t row, rows; /* its keys' rows in the arenas */
+} student_source;
+
+typedef enum student_head { STUDENT_HEAD_RGB, STUDENT_HEAD_DEPTH } student_head;
+
+typedef struct student_pass_in {
+    const wk_tensor *image; /* [W, H, 11]: x_t, warp_prev, mask_prev, warp_mem, mask_mem */
+    float t;                /* noise level; 0 for the clean pass */
+    float motion[COND_MOTION_FEATURES];
+    float pose[5];
+    const student_source *sources;
+    int source_count;
+    student_head head;
+    wk_tensor *out; /* rgb: x0 [W, H, 3]; depth: log depth [W, H, 1] */
+} student_pass_in;
+
+/* Uploads the weights from f (names under prefix) after checking them.
+ * With trace, every pass also keeps its embedding, conditioning and block
+ * outputs for student_trace (golden-vector tests). */
+int student_create(wk_backend *be, const st_file *f, const model_config *cfg, const char *prefix, int trace,
+                   student **out, char *err, size_t err_size);
+void student_destroy(student *s);
+/* Starts a new batch of passes (reuses the per-pass input slots). */
+void student_begin(student *s);
+/* Records one pass (inside wk_begin / wk_end). k_arena and v_arena hold
+ * cfg->depth tensors each. */
+int student_pass(student *s, const student_pass_in *in, wk_tensor *const *k_arena, wk_tensor *const *v_arena,
+                 char *err, size_t err_size);
+/* Traced values of the last pass: "embed" [D, N], "cond" [D],
+ * "block0".."blockL" [D, N]; NULL when tracing is off or the name is unknown. */
+const wk_tensor *student_trace(const student *s, const char *name);
+
+#endif
