@@ -1,0 +1,299 @@
+#include "kv_memory.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv_retrieval.h"
+
+struct kv_memory {
+    wk_backend *be;
+    kvm_params p;
+    wk_tensor *k, *v;
+    wk_tensor *kp[64], *vp[64];
+    wk_tensor images; /* [image * image * 4, 1 + window + slots] */
+    kvm_entry sink;
+    kvm_entry window[KVM_MAX_WINDOW];
+    int window_head, window_count; /* ring: head is the oldest */
+    kvm_entry bank[KVM_MAX_SLOTS];
+    int retrieved[KVM_MAX_RETRIEVE], retrieved_count;
+    int64_t evictions;
+};
+
+static int64_t sink_row(const kv_memory *m)
+{
+    return m->p.tokens;
+}
+
+static int64_t window_row(const kv_memory *m, int i)
+{
+    return 2 * (int64_t)m->p.tokens + (int64_t)i * m->p.tokens;
+}
+
+static int64_t bank_row(const kv_memory *m, int j)
+{
+    return window_row(m, m->p.window) + (int64_t)j * m->p.compressed_tokens;
+}
+
+/* the image store: the sink at 0, then the window, then the bank */
+static int image_index_window(const kv_memory *m, int i)
+{
+    (void)m;
+    return 1 + i;
+}
+
+static int image_index_bank(const kv_memory *m, int j)
+{
+    return 1 + m->p.window + j;
+}
+
+int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    if (p->layers < 1 || p->layers > 64 || p->window < 1 || p->window > KVM_MAX_WINDOW || p->slots < 0 ||
+        p->slots > KVM_MAX_SLOTS || p->retrieve < 0 || p->retrieve > KVM_MAX_RETRIEVE || p->tokens < 1 ||
+        p->compressed_tokens < 1 || p->dim < 1 || p->image < 2) {
+        snprintf(err, err_size, "memory: window 1..%d, slots 0..%d, retrieve 0..%d, layers 1..64", KVM_MAX_WINDOW,
+                 KVM_MAX_SLOTS, KVM_MAX_RETRIEVE);
+        return -1;
+    }
+    kv_memory *m = calloc(1, sizeof *m);
+    if (!m || !(m->k = calloc((size_t)p->layers, sizeof(wk_tensor))) ||
+        !(m->v = calloc((size_t)p->layers, sizeof(wk_tensor)))) {
+        if (m)
+            free(m->k);
+        free(m);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    m->be = be;
+    m->p = *p;
+    int64_t rows = bank_row(m, p->slots);
+    for (int l = 0; l < p->layers; l++) {
+        if (wk_tensor_alloc(be, &m->k[l], p->dim, rows, 1, 1, err, err_size) ||
+            wk_tensor_alloc(be, &m->v[l], p->dim, rows, 1, 1, err, err_size)) {
+            kvm_destroy(m);
+            return -1;
+        }
+        m->kp[l] = &m->k[l];
+        m->vp[l] = &m->v[l];
+    }
+    if (wk_tensor_alloc(be, &m->images, (int64_t)p->image * p->image * 4, 1 + p->window + p->slots, 1, 1, err,
+                        err_size)) {
+        kvm_destroy(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void kvm_destroy(kv_memory *m)
+{
+    if (!m)
+        return;
+    wk_tensor_free(m->be, &m->images);
+    for (int l = m->p.layers - 1; l >= 0; l--) {
+        wk_tensor_free(m->be, &m->v[l]);
+        wk_tensor_free(m->be, &m->k[l]);
+    }
+    free(m->k);
+    free(m->v);
+    free(m);
+}
+
+wk_tensor *const *kvm_k_arenas(kv_memory *m)
+{
+    return m->kp;
+}
+
+wk_tensor *const *kvm_v_arenas(kv_memory *m)
+{
+    return m->vp;
+}
+
+int kvm_image(kv_memory *m, int i, wk_tensor *view, char *err, size_t err_size)
+{
+    int64_t hw = (int64_t)m->p.image * m->p.image;
+    return wk_tensor_view(m->be, &m->images, (int64_t)i * hw * 4, m->p.image, m->p.image, 4, 1, view, err, err_size);
+}
+
+int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out, int max)
+{
+    int n = 0;
+    if (m->sink.valid && n < max) {
+        out[n] = (kvm_source){{0}, 1, sink_row(m), m->p.tokens, 0, m->sink.frame};
+        memcpy(out[n++].pose, m->sink.pose, sizeof m->sink.pose);
+    }
+    for (int i = m->window_count - 1; i >= 0 && n < max; i--) { /* newest first */
+        int slot = (m->window_head + i) % m->p.window;
+        out[n] = (kvm_source){{0}, 2, window_row(m, slot), m->p.tokens, image_index_window(m, slot),
+                              m->window[slot].frame};
+        memcpy(out[n++].pose, m->window[slot].pose, sizeof out[0].pose);
+    }
+    kvr_candidate cand[KVM_MAX_SLOTS];
+    int count = 0;
+    for (int j = 0; j < m->p.slots; j++)
+        if (m->bank[j].valid) {
+            memcpy(cand[count].pose, m->bank[j].pose, sizeof cand[0].pose);
+            cand[count].time = m->bank[j].time;
+            cand[count].id = j;
+            count++;
+        }
+    m->retrieved_count = kvr_select(cand, count, pose, now, m->p.retrieve, m->retrieved);
+    for (int r = 0; r < m->retrieved_count && n < max; r++) {
+        int j = m->retrieved[r];
+        out[n] = (kvm_source){{0}, 3, bank_row(m, j), m->p.compressed_tokens, image_index_bank(m, j), m->bank[j].frame};
+        memcpy(out[n++].pose, m->bank[j].pose, sizeof out[0].pose);
+    }
+    return n;
+}
+
+static float pose_distance(const float *a, const float *b)
+{
+    float dyaw = fmodf(a[3] - b[3] + 180.0f, 360.0f);
+    if (dyaw < 0.0f)
+        dyaw += 360.0f;
+    dyaw -= 180.0f;
+    return hypotf(a[0] - b[0], a[2] - b[2]) + fabsf(dyaw) / 45.0f;
+}
+
+int kvm_eviction_choice(const kv_memory *m)
+{
+    float best = 0.0f;
+    int drop = -1;
+    for (int i = 0; i < m->p.slots; i++) {
+        if (!m->bank[i].valid)
+            return -1;
+        for (int j = i + 1; j < m->p.slots; j++) {
+            float d = pose_distance(m->bank[i].pose, m->bank[j].pose);
+            if (drop < 0 || d < best) {
+                best = d;
+                drop = m->bank[i].time < m->bank[j].time ? i : j;
+            }
+        }
+    }
+    return drop;
+}
+
+const kvm_entry *kvm_bank_entry(const kv_memory *m, int i)
+{
+    return i >= 0 && i < m->p.slots ? &m->bank[i] : NULL;
+}
+
+/* Copies `rows` rows of every layer's arenas (and one image) in the batch. */
+static int move_rows(kv_memory *m, int64_t from, int64_t to, int64_t rows, char *err, size_t n)
+{
+    for (int l = 0; l < m->p.layers; l++) {
+        wk_tensor *arenas[2] = {&m->k[l], &m->v[l]};
+        for (int a = 0; a < 2; a++) {
+            wk_tensor src, dst;
+            int rc = wk_tensor_view(m->be, arenas[a], from * m->p.dim, m->p.dim, rows, 1, 1, &src, err, n) ||
+                     wk_tensor_view(m->be, arenas[a], to * m->p.dim, m->p.dim, rows, 1, 1, &dst, err, n) ||
+                     wk_copy(m->be, &src, &dst, err, n);
+            wk_tensor_view_release(m->be, &src);
+            wk_tensor_view_release(m->be, &dst);
+            if (rc)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int store_image(kv_memory *m, int index, const wk_tensor *rgb, const wk_tensor *depth, char *err, size_t n)
+{
+    int64_t hw = (int64_t)m->p.image * m->p.image;
+    wk_tensor c, d;
+    int rc = wk_tensor_view(m->be, &m->images, (int64_t)index * hw * 4, m->p.image, m->p.image, 3, 1, &c, err, n) ||
+             wk_tensor_view(m->be, &m->images, (int64_t)index * hw * 4 + 3 * hw, m->p.image, m->p.image, 1, 1, &d,
+                            err, n) ||
+             wk_copy(m->be, rgb, &c, err, n) || wk_copy(m->be, depth, &d, err, n);
+    wk_tensor_view_release(m->be, &c);
+    wk_tensor_view_release(m->be, &d);
+    return rc ? -1 : 0;
+}
+
+static int copy_image(kv_memory *m, int from, int to, char *err, size_t n)
+{
+    wk_tensor a, b;
+    int rc = kvm_image(m, from, &a, err, n) || kvm_image(m, to, &b, err, n) || wk_copy(m->be, &a, &b, err, n);
+    wk_tensor_view_release(m->be, &a);
+    wk_tensor_view_release(m->be, &b);
+    return rc ? -1 : 0;
+}
+
+/* The window's oldest frame enters the bank: compressed K/V and its image. */
+static int remember(kv_memory *m, int wslot, kvm_compress_fn compress, void *ctx, char *err, size_t n)
+{
+    if (m->p.slots == 0)
+        return 0;
+    int j = 0;
+    while (j < m->p.slots && m->bank[j].valid)
+        j++;
+    if (j == m->p.slots) {
+        j = kvm_eviction_choice(m);
+        m->evictions++;
+    }
+    for (int l = 0; l < m->p.layers; l++) {
+        wk_tensor ks, vs, kd, vd;
+        int64_t d = m->p.dim, src = window_row(m, wslot), dst = bank_row(m, j);
+        int rc = wk_tensor_view(m->be, &m->k[l], src * d, d, m->p.tokens, 1, 1, &ks, err, n) ||
+                 wk_tensor_view(m->be, &m->v[l], src * d, d, m->p.tokens, 1, 1, &vs, err, n) ||
+                 wk_tensor_view(m->be, &m->k[l], dst * d, d, m->p.compressed_tokens, 1, 1, &kd, err, n) ||
+                 wk_tensor_view(m->be, &m->v[l], dst * d, d, m->p.compressed_tokens, 1, 1, &vd, err, n) ||
+                 compress(ctx, l, &ks, &vs, &kd, &vd, err, n);
+        wk_tensor_view_release(m->be, &ks), wk_tensor_view_release(m->be, &vs);
+        wk_tensor_view_release(m->be, &kd), wk_tensor_view_release(m->be, &vd);
+        if (rc)
+            return -1;
+    }
+    if (copy_image(m, image_index_window(m, wslot), image_index_bank(m, j), err, n) != 0)
+        return -1;
+    m->bank[j] = m->window[wslot];
+    return 0;
+}
+
+int kvm_commit(kv_memory *m, const float pose[5], int64_t time, int64_t frame, const wk_tensor *rgb,
+               const wk_tensor *depth, kvm_compress_fn compress, void *ctx, char *err, size_t err_size)
+{
+    kvm_entry e = {{0}, time, frame, 1};
+    memcpy(e.pose, pose, sizeof e.pose);
+    if (!m->sink.valid) {
+        if (move_rows(m, 0, sink_row(m), m->p.tokens, err, err_size) || store_image(m, 0, rgb, depth, err, err_size))
+            return -1;
+        m->sink = e;
+        return 0;
+    }
+    int slot;
+    if (m->window_count == m->p.window) {
+        slot = m->window_head; /* the oldest leaves for the bank */
+        if (remember(m, slot, compress, ctx, err, err_size) != 0)
+            return -1;
+        m->window_head = (m->window_head + 1) % m->p.window;
+    } else {
+        slot = (m->window_head + m->window_count) % m->p.window;
+        m->window_count++;
+    }
+    if (move_rows(m, 0, window_row(m, slot), m->p.tokens, err, err_size) ||
+        store_image(m, image_index_window(m, slot), rgb, depth, err, err_size))
+        return -1;
+    m->window[slot] = e;
+    return 0;
+}
+
+void kvm_get_stats(const kv_memory *m, kvm_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int j = 0; j < m->p.slots; j++)
+        out->slots_used += m->bank[j].valid;
+    out->slots = m->p.slots;
+    out->window_used = m->window_count;
+    out->arena_bytes = (uint64_t)(2 * m->p.layers) * (uint64_t)wk_nbytes(&m->k[0]);
+    out->image_bytes = (uint64_t)wk_nbytes(&m->images);
+    out->retrieved_count = m->retrieved_count;
+    for (int r = 0; r < m->retrieved_count; r++) {
+        out->retrieved[r] = m->retrieved[r];
+        out->retrieved_frames[r] = m->bank[m->retrieved[r]].frame;
+    }
+    out->evictions = m->evictions;
+}

@@ -1,0 +1,90 @@
+/* kv_memory: the engine's constant-size, camera-pose-tagged KV memory.
+ *
+ *   sink    the start frame's keys and values, always read
+ *   window  the last W frames, whole (a ring)
+ *   bank    M slots of older frames, compressed by the model's ConvKV conv
+ *           and tagged with camera pose, time and source frame id
+ *
+ * Everything lives in per-layer KV arenas allocated once, with rows laid out
+ * [current frame | sink | window 0..W-1 | bank 0..M-1]: nothing grows with
+ * the rollout. Each entry also keeps its frame's RGB and depth (the warps
+ * read them). Retrieval (kv_retrieval.h) runs on the host; when the bank
+ * is full, the older of its two closest slots (position plus yaw / 45
+ * degrees) makes room, which keeps the bank spread over space. */
+#ifndef WORLDKV_KV_MEMORY_H
+#define WORLDKV_KV_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+#define KVM_MAX_WINDOW 16
+#define KVM_MAX_SLOTS 256
+#define KVM_MAX_RETRIEVE 8
+
+typedef struct kvm_params {
+    int layers, dim, tokens, compressed_tokens;
+    int window, slots, retrieve;
+    int image; /* frames are image x image */
+} kvm_params;
+
+typedef struct kvm_entry {
+    float pose[5];
+    int64_t time, frame;
+    int valid;
+} kvm_entry;
+
+/* What a pass reads: an entry's rows in the arenas, and its kind. */
+typedef struct kvm_source {
+    float pose[5];
+    int kind; /* 1 sink, 2 window, 3 memory (the model's source types) */
+    int64_t row, rows;
+    int image; /* index into the image store */
+    int64_t frame;
+} kvm_source;
+
+/* ConvKV: compress one frame's keys and values of one layer. */
+typedef int (*kvm_compress_fn)(void *ctx, int layer, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
+                               wk_tensor *v_out, char *err, size_t err_size);
+
+typedef struct kvm_stats {
+    int slots_used, slots, window_used;
+    uint64_t arena_bytes, image_bytes;
+    int retrieved[KVM_MAX_RETRIEVE];
+    int64_t retrieved_frames[KVM_MAX_RETRIEVE];
+    int retrieved_count;
+    int64_t evictions;
+} kvm_stats;
+
+typedef struct kv_memory kv_memory;
+
+int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, size_t err_size);
+void kvm_destroy(kv_memory *m);
+
+/* Per-layer arenas for student_pass. */
+wk_tensor *const *kvm_k_arenas(kv_memory *m);
+wk_tensor *const *kvm_v_arenas(kv_memory *m);
+/* Image store entry i: [image, image, 4] = RGB then depth. */
+int kvm_image(kv_memory *m, int i, wk_tensor *view, char *err, size_t err_size);
+
+/* The sources a frame at pose reads at time now: the sink, the window
+ * (newest first), then up to `retrieve` bank slots, best first. Returns
+ * the count. The newest frame (for the warp) is sources[1] when the window
+ * is not empty, else the sink. */
+int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out, int max);
+
+/* Records, into the open batch, the commit of the frame whose keys and
+ * values a clean pass just wrote to rows [0, tokens): the first becomes the
+ * sink; later ones enter the window, and the frame leaving the window is
+ * compressed into the bank. rgb [image, image, 3] and depth [image, image, 1]
+ * go to the image store. */
+int kvm_commit(kv_memory *m, const float pose[5], int64_t time, int64_t frame, const wk_tensor *rgb,
+               const wk_tensor *depth, kvm_compress_fn compress, void *ctx, char *err, size_t err_size);
+
+void kvm_get_stats(const kv_memory *m, kvm_stats *out);
+/* The bank slot a full bank gives up next (for tests); -1 if not full. */
+int kvm_eviction_choice(const kv_memory *m);
+const kvm_entry *kvm_bank_entry(const kv_memory *m, int i);
+
+#endif

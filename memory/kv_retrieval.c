@@ -1,0 +1,61 @@
+#include "kv_retrieval.h"
+
+#include <math.h>
+
+static const float k_bearings[5] = {-28.0f, -14.0f, 0.0f, 14.0f, 28.0f};
+static const float k_distances[4] = {1.0f, 2.5f, 4.5f, 7.0f};
+
+#define DEG2RAD 0.017453292519943295f
+#define RAD2DEG 57.29577951308232f
+
+float kvr_score(const float slot_pose[5], int64_t slot_time, const float pose[5], int64_t now)
+{
+    int inside = 0;
+    for (int b = 0; b < 5; b++) {
+        float yaw = (pose[3] + k_bearings[b]) * DEG2RAD, sy = sinf(yaw), cy = cosf(yaw);
+        for (int d = 0; d < 4; d++) {
+            float px = pose[0] + k_distances[d] * sy, pz = pose[2] - k_distances[d] * cy;
+            float dx = px - slot_pose[0], dz = pz - slot_pose[2];
+            float dist = sqrtf(dx * dx + dz * dz);
+            float bearing = atan2f(dx, -dz) * RAD2DEG;
+            float off = fmodf(bearing - slot_pose[3] + 180.0f, 360.0f);
+            if (off < 0.0f)
+                off += 360.0f;
+            off -= 180.0f;
+            inside += fabsf(off) <= KVR_HALF_FOV_DEG && dist <= KVR_MAX_RANGE_M;
+        }
+    }
+    return (float)inside / (float)KVR_POINTS - KVR_AGE_PENALTY * (float)(now - slot_time);
+}
+
+int kvr_select(const kvr_candidate *c, int count, const float pose[5], int64_t now, int k, int *ids)
+{
+    /* k is small (4): keep the best k by insertion */
+    float best_score[32];
+    int64_t best_time[32];
+    int n = 0;
+    if (k > 32)
+        k = 32;
+    for (int i = 0; i < count; i++) {
+        float s = kvr_score(c[i].pose, c[i].time, pose, now);
+        if (s < KVR_MIN_SCORE)
+            continue;
+        int at = n;
+        while (at > 0 && (s > best_score[at - 1] || (s == best_score[at - 1] && c[i].time > best_time[at - 1])))
+            at--;
+        if (at >= k)
+            continue;
+        int last = n < k ? n : k - 1;
+        for (int j = last; j > at; j--) {
+            best_score[j] = best_score[j - 1];
+            best_time[j] = best_time[j - 1];
+            ids[j] = ids[j - 1];
+        }
+        best_score[at] = s;
+        best_time[at] = c[i].time;
+        ids[at] = c[i].id;
+        if (n < k)
+            n++;
+    }
+    return n;
+}

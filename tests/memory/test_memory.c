@@ -1,0 +1,178 @@
+/* The KV memory: retrieval picks the right slots for synthetic poses; the
+ * sink, window ring and bank hold the right frames as a rollout goes on;
+ * a full bank stays at M by the documented eviction rule; the arenas never
+ * grow. Runs on the Vulkan device with validation on. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../test_util.h"
+#include "backend.h"
+#include "kv_memory.h"
+#include "kv_retrieval.h"
+
+static void test_retrieval(void)
+{
+    float here[5] = {5, 1.6f, 5, 90, 0};
+    kvr_candidate c[5] = {
+        {{5, 1.6f, 5, 90, 0}, 80, 10},      /* same view, 20 frames old */
+        {{5, 1.6f, 5, -90, 0}, 95, 11},     /* looking the other way */
+        {{30, 1.6f, 30, 90, 0}, 95, 12},    /* far away */
+        {{5, 1.6f, 5, 90, 0}, 0, 13},       /* same view, 100 frames old */
+        {{4.5f, 1.6f, 5.2f, 100, 0}, 90, 14} /* close and nearly the same view */
+    };
+    int ids[4];
+    int n = kvr_select(c, 5, here, 100, 4, ids);
+    CHECK(n == 3); /* the opposite view and the far camera are left out */
+    int seen = 0;
+    for (int i = 0; i < n; i++)
+        seen |= (ids[i] == 10) << 0 | (ids[i] == 13) << 1 | (ids[i] == 14) << 2;
+    CHECK(seen == 7);
+    for (int i = 1; i < n; i++) /* best first */
+        CHECK(kvr_score(c[ids[i - 1] - 10].pose, c[ids[i - 1] - 10].time, here, 100) >=
+              kvr_score(c[ids[i] - 10].pose, c[ids[i] - 10].time, here, 100));
+    CHECK(ids[0] == 10); /* the identical, recent view scores best (0.96) */
+    CHECK_NEAR(kvr_score(c[0].pose, c[0].time, here, 100), 1.0 - 0.04, 1e-6);
+    CHECK(kvr_score(c[1].pose, c[1].time, here, 100) < 0.0f);
+    int first = ids[0];
+    CHECK(kvr_select(c, 5, here, 100, 1, ids) == 1 && ids[0] == first);
+    /* half the view shared: a camera turned 33 degrees sees about half */
+    float turned[5] = {5, 1.6f, 5, 123, 0};
+    float s = kvr_score(turned, 100, here, 100);
+    CHECK(s > 0.3f && s < 0.7f);
+
+    /* speed, reported not asserted: a full bank of 256 slots */
+    kvr_candidate bank[256];
+    for (int i = 0; i < 256; i++)
+        bank[i] = (kvr_candidate){{(float)(i % 16), 1.6f, (float)(i / 16), (float)(i * 37 % 360) - 180, 0}, i, i};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int r = 0; r < 200; r++)
+        kvr_select(bank, 256, here, 300, 4, ids);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / 200;
+    printf("retrieval over 256 slots: %.1f us\n", us);
+}
+
+/* A stand-in for ConvKV: keeps the first compressed rows of each frame. */
+static int keep_first_rows(void *ctx, int layer, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
+                           wk_tensor *v_out, char *err, size_t n)
+{
+    wk_backend *be = ctx;
+    (void)layer;
+    wk_tensor a, b;
+    int rc = wk_tensor_view(be, k, 0, k_out->ne[0], k_out->ne[1], 1, 1, &a, err, n) ||
+             wk_tensor_view(be, v, 0, v_out->ne[0], v_out->ne[1], 1, 1, &b, err, n) ||
+             wk_copy(be, &a, k_out, err, n) || wk_copy(be, &b, v_out, err, n);
+    wk_tensor_view_release(be, &a);
+    wk_tensor_view_release(be, &b);
+    return rc ? -1 : 0;
+}
+
+static float row_value(wk_backend *be, const wk_tensor *arena, int64_t row, int dim)
+{
+    char err[256];
+    float *all = malloc(sizeof(float) * (size_t)wk_nelements(arena));
+    CHECK(wk_tensor_get(be, arena, all, err, sizeof err) == 0);
+    float v = all[row * dim];
+    free(all);
+    return v;
+}
+
+static void test_rollout(wk_backend *be)
+{
+    char err[512] = "";
+    kvm_params p = {2, 16, 16, 4, 2, 3, 2, 4};
+    kv_memory *m = NULL;
+    CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
+    if (!m) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    wk_tensor rgb, depth;
+    CHECK(wk_tensor_alloc(be, &rgb, 4, 4, 3, 1, err, sizeof err) == 0);
+    CHECK(wk_tensor_alloc(be, &depth, 4, 4, 1, 1, err, sizeof err) == 0);
+    kvm_stats st0;
+    kvm_get_stats(m, &st0);
+    float cur[16 * 16];
+    for (int f = 0; f < 12; f++) {
+        /* the "clean pass": frame f's keys are all f, values all -f */
+        float pose[5] = {1.0f + 0.5f * (float)(f % 6), 1.6f, 2.0f, (float)(f * 30 % 360) - 180.0f, 0};
+        for (int l = 0; l < 2; l++) {
+            for (int i = 0; i < 16 * 16; i++)
+                cur[i] = (float)f;
+            CHECK(vkr_upload(wk_backend_vkr(be), &kvm_k_arenas(m)[l]->buf, 0, cur, sizeof cur, err, sizeof err) == 0);
+            for (int i = 0; i < 16 * 16; i++)
+                cur[i] = -(float)f;
+            CHECK(vkr_upload(wk_backend_vkr(be), &kvm_v_arenas(m)[l]->buf, 0, cur, sizeof cur, err, sizeof err) == 0);
+        }
+        int expected_drop = kvm_eviction_choice(m);
+        int64_t dropped_frame = expected_drop >= 0 ? kvm_bank_entry(m, expected_drop)->frame : -1;
+        int ok = wk_begin(be, err, sizeof err) == 0 &&
+                 kvm_commit(m, pose, f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
+                 wk_end(be, err, sizeof err) == 0;
+        if (!ok)
+            fprintf(stderr, "commit %d: %s\n", f, err);
+        CHECK(ok);
+        kvm_stats st;
+        kvm_get_stats(m, &st);
+        CHECK(st.arena_bytes == st0.arena_bytes && st.image_bytes == st0.image_bytes); /* nothing grows */
+        CHECK(st.slots_used == (f - 3 < 0 ? 0 : (f - 2 < 3 ? f - 2 : 3)));
+        CHECK(st.window_used == (f < 2 ? f : 2));
+        if (expected_drop >= 0 && f >= 3) {
+            /* the slot given up was the older of the closest pair, and its frame is gone */
+            int still = 0;
+            for (int j = 0; j < 3; j++)
+                still += kvm_bank_entry(m, j)->frame == dropped_frame;
+            CHECK(still == 0);
+        }
+        kvm_source src[8];
+        int n = kvm_sources(m, pose, f + 1, src, 8);
+        CHECK(n >= 1 && src[0].kind == 1 && src[0].frame == 0);
+        if (f >= 2) {
+            CHECK(src[1].kind == 2 && src[1].frame == f && src[2].kind == 2 && src[2].frame == f - 1);
+            /* window rows hold their frames' keys; bank rows hold compressed (first-row) keys */
+            CHECK(row_value(be, kvm_k_arenas(m)[1], src[1].row, 16) == (float)f);
+            CHECK(row_value(be, kvm_v_arenas(m)[0], src[2].row, 16) == -(float)(f - 1));
+        }
+        for (int i = 3; i < n; i++) {
+            CHECK(src[i].kind == 3 && src[i].rows == 4);
+            CHECK(row_value(be, kvm_k_arenas(m)[0], src[i].row, 16) == (float)src[i].frame);
+        }
+    }
+    CHECK(row_value(be, kvm_k_arenas(m)[0], 16, 16) == 0.0f); /* the sink is still frame 0 */
+    kvm_stats st;
+    kvm_get_stats(m, &st);
+    /* frames 1..11 passed through a window of 2: 9 left it for a bank of 3 */
+    CHECK(st.evictions == 9 - 3);
+    printf("memory after 12 frames: %d/%d slots, %lld evictions, %llu arena bytes\n", st.slots_used, st.slots,
+           (long long)st.evictions, (unsigned long long)st.arena_bytes);
+    wk_tensor_free(be, &depth);
+    wk_tensor_free(be, &rgb);
+    kvm_destroy(m);
+
+    kvm_params bad = p;
+    bad.window = 0;
+    CHECK(kvm_create(be, &bad, &m, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "window 1..");
+}
+
+int main(void)
+{
+    char err[512];
+    test_retrieval();
+    wk_backend *be = NULL;
+    wk_backend_options opt = {1, 0, NULL};
+    if (wk_backend_create(&opt, &be, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    test_rollout(be);
+    wk_backend_destroy(be);
+    uint32_t messages = vkr_total_validation_messages();
+    printf("validation messages: %u\n", messages);
+    CHECK(messages == 0);
+    return test_finish("test_memory");
+}
