@@ -87,6 +87,9 @@ int wk_silu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_
 int wk_clamp(wk_backend *be, const wk_tensor *a, float lo, float hi, wk_tensor *out, char *err, size_t err_size);
 int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+/* out = alpha * a + beta * b (b repeats when shorter). */
+int wk_axpby(wk_backend *be, float alpha, const wk_tensor *a, float beta, const wk_tensor *b, wk_tensor *out,
+             char *err, size_t err_size);
 
 /* Rotary embedding of x[dh, heads, tokens] by float positions pos[tokens]. */
 int wk_rope(wk_backend *be, const wk_tensor *x, const wk_tensor *pos, float base, wk_tensor *out, char *err,

@@ -6,7 +6,7 @@
 #include "common.glsl"
 
 layout(local_size_x = 256) in;
-layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy
+layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy, 7 axpby
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };
@@ -22,6 +22,8 @@ void main()
     float v = a[i];
     if (OP == 0)
         v += b[i % p.nb];
+    else if (OP == 7)
+        v = p.lo * v + p.hi * b[i % p.nb]; // lo * a + hi * b
     else if (OP == 1)
         v *= b[i % p.nb];
     else if (OP == 2 || OP == 3)

@@ -365,3 +365,26 @@ int student_pass(student *s, const student_pass_in *in, wk_tensor *const *k_aren
     wk_tensor_view_release(be, &warp), wk_tensor_view_release(be, &mask);
     return rc ? -1 : 0;
 }
+
+const model_config *student_config(const student *s)
+{
+    return &s->cfg;
+}
+
+int student_compress(void *ctx, int index, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
+                     wk_tensor *v_out, char *err, size_t n)
+{
+    student *s = ctx;
+    const model_config *c = &s->cfg;
+    int64_t side = c->image / c->patch, out_side = side / c->compress;
+    const layer *L = &s->layers[index];
+    /* the token rows [D, side * side] read as a channels-last grid [D, side, side] */
+    wk_tensor kg = *k, vg = *v, ko = *k_out, vo = *v_out;
+    kg.ne[1] = vg.ne[1] = side, kg.ne[2] = vg.ne[2] = side;
+    ko.ne[1] = vo.ne[1] = out_side, ko.ne[2] = vo.ne[2] = out_side;
+    wk_conv_params cp = {c->compress, c->compress, 0, c->heads, 1, WK_ACT_NONE};
+    return wk_conv2d(s->be, &kg, &L->ck_w, &L->ck_b, &cp, &ko, err, n) ||
+                   wk_conv2d(s->be, &vg, &L->cv_w, &L->cv_b, &cp, &vo, err, n)
+               ? -1
+               : 0;
+}

@@ -51,5 +51,11 @@ int student_pass(student *s, const student_pass_in *in, wk_tensor *const *k_aren
 /* Traced values of the last pass: "embed" [D, N], "cond" [D],
  * "block0".."blockL" [D, N]; NULL when tracing is off or the name is unknown. */
 const wk_tensor *student_trace(const student *s, const char *name);
+/* ConvKV: compresses one frame's keys and values of one layer ([D, tokens]
+ * on the token grid) into [D, tokens / compress^2], with the layer's
+ * learned grouped conv. ctx is the student (a kvm_compress_fn). */
+int student_compress(void *ctx, int index, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
+                     wk_tensor *v_out, char *err, size_t err_size);
+const model_config *student_config(const student *s);
 
 #endif

@@ -54,6 +54,12 @@ int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t
     return eltwise(be, 5, "exp", a, NULL, 0, 0, out, err, err_size);
 }
 
+int wk_axpby(wk_backend *be, float alpha, const wk_tensor *a, float beta, const wk_tensor *b, wk_tensor *out,
+             char *err, size_t err_size)
+{
+    return eltwise(be, 7, "axpby", a, b, alpha, beta, out, err, err_size);
+}
+
 int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
 {
     return eltwise(be, 6, "copy", a, NULL, 0, 0, out, err, err_size);

@@ -71,6 +71,8 @@ void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, 
             out[i] = a[i] < lo ? lo : (a[i] > hi ? hi : a[i]);
         else if (op == 5)
             out[i] = (float)exp((double)a[i]);
+        else if (op == 7)
+            out[i] = (float)((double)lo * a[i] + (double)hi * b[i % nb]);
         else
             out[i] = a[i];
     }

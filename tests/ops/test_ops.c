@@ -241,7 +241,7 @@ static void run_norm(wk_norm_kind kind, int64_t rows, int64_t D, int affine, int
 
 static void run_eltwise(int op, int64_t n, int64_t nb)
 {
-    static const char *names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy"};
+    static const char *names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby"};
     char err[256], name[64];
     float *a = rand_array(n), *b = rand_array(nb);
     for (int64_t i = 0; i < n; i++)
@@ -265,8 +265,10 @@ static void run_eltwise(int op, int64_t n, int64_t nb)
         rec = rec && wk_clamp(g_be, &ta, -0.5f, 0.7f, &to, err, sizeof err) == 0;
     else if (op == 5)
         rec = rec && wk_exp(g_be, &ta, &to, err, sizeof err) == 0;
-    else
+    else if (op == 6)
         rec = rec && wk_copy(g_be, &ta, &to, err, sizeof err) == 0;
+    else
+        rec = rec && wk_axpby(g_be, -0.5f, &ta, 0.7f, &tb, &to, err, sizeof err) == 0;
     snprintf(name, sizeof name, "%s n%lld nb%lld", names[op], (long long)n, (long long)nb);
     if (run_and_get(rec, &to, got, name))
         compare(name, got, want, n, 1e-12, 1e-5);
@@ -479,6 +481,7 @@ static void test_ops_more(void)
     run_eltwise(4, 300, 1);
     run_eltwise(5, 301, 1);
     run_eltwise(6, 302, 1);
+    run_eltwise(7, 303, 101);
     test_views();
     test_rope();
     run_attention(1, 1, 1, 1, 4, 1);

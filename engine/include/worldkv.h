@@ -1,0 +1,61 @@
+/* worldkv: the public C API. A session holds a model, its KV memory and a
+ * camera; each step takes an action and returns the next generated frame.
+ * Opaque handles; every call returns 0 or -1 with a message in err. */
+#ifndef WORLDKV_H
+#define WORLDKV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WORLDKV_ACTION_DIM 5 /* forward, strafe, turn, look, run (docs/camera.md) */
+#define WORLDKV_POSE_DIM 5   /* x, y, z (metres), yaw, pitch (degrees) */
+
+typedef struct worldkv_session worldkv_session;
+
+/* Noise for frame `frame`, step `step` (3 x size x size floats); replaces
+ * the session's own seeded generator (tests replay golden noise with it). */
+typedef void (*worldkv_noise_fn)(void *user, int64_t frame, int step, float *out, size_t count);
+
+typedef struct worldkv_options {
+    const char *model_path;      /* .safetensors written by tools/train/export.py */
+    const char *weights_prefix;  /* NULL, or "weights." for golden-vector files */
+    const uint8_t *start_rgb;    /* size x size RGB8, top row first (size: the model's image) */
+    const float *start_chw;      /* or the start frame as [3, size, size] floats in [-1, 1] */
+    float start_pose[WORLDKV_POSE_DIM];
+    uint64_t seed;               /* same seed + same actions = same frames */
+    int steps;                   /* sampling steps; 0: the model's schedule */
+    int memory_slots;            /* the bank's size M; 0: 32 */
+    int memory_off;              /* 1: never read or fill the bank (for comparisons) */
+    const char *device;          /* Vulkan device index or name; NULL: best */
+    int validation;              /* Vulkan validation layers (tests) */
+    worldkv_noise_fn noise_fn;
+    void *noise_user;
+} worldkv_options;
+
+typedef struct worldkv_stats {
+    int64_t frames;
+    int image_size;
+    int memory_slots_used, memory_slots;
+    uint64_t memory_bytes;       /* KV arenas and the frame store: fixed at creation */
+    int retrieved_count;
+    int64_t retrieved_frames[8]; /* source frame ids the last step read from memory */
+    uint32_t dispatches;         /* in the last step's single submit */
+    double last_step_ms;
+} worldkv_stats;
+
+int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t err_size);
+void worldkv_session_destroy(worldkv_session *s);
+/* Moves the camera by one frame of action (no walls) and generates the
+ * frame there: rgb receives size x size RGB8, pose the new pose (either
+ * may be NULL). */
+int worldkv_session_step(worldkv_session *s, const float action[WORLDKV_ACTION_DIM], uint8_t *rgb,
+                         float pose[WORLDKV_POSE_DIM], char *err, size_t err_size);
+/* Generates the frame at an explicit pose (camera paths, golden tests). */
+int worldkv_session_step_to(worldkv_session *s, const float pose[WORLDKV_POSE_DIM], uint8_t *rgb, char *err,
+                            size_t err_size);
+/* The last frame as floats in [-1, 1], [3, size, size], and its depth. */
+int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t err_size);
+void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);
+int worldkv_session_image_size(const worldkv_session *s);
+
+#endif

@@ -1,0 +1,335 @@
+/* The session: one frame per submit. Warp the previous frame (and the best
+ * memory slot) into the new view, denoise from seeded noise through the
+ * schedule, run the clean pass that writes the frame's keys, values and
+ * depth, and commit it to the memory. Mirrors tools/train/infer.py. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "camera.h"
+#include "kv_memory.h"
+#include "model_config.h"
+#include "safetensors.h"
+#include "student.h"
+#include "worldkv.h"
+
+#define DEFAULT_SLOTS 32
+
+struct worldkv_session {
+    wk_backend *be;
+    st_file *file;
+    model_config cfg;
+    student *net;
+    kv_memory *mem;
+    int steps, memory_off;
+    wk_tensor image, x0, x0c, logd, depth, zeros4;
+    wk_tensor noise[MODEL_MAX_STEPS];
+    float pose[5];
+    int64_t time;
+    uint64_t rng;
+    worldkv_noise_fn noise_fn;
+    void *noise_user;
+    float *host; /* 3 * size * size */
+    worldkv_stats stats;
+};
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Gaussian noise by Box-Muller on the seeded stream. */
+static void fill_noise(worldkv_session *s, int step, float *out, size_t n)
+{
+    if (s->noise_fn) {
+        s->noise_fn(s->noise_user, s->time, step, out, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i += 2) {
+        double u1 = ((double)(splitmix(&s->rng) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+        double u2 = (double)(splitmix(&s->rng) >> 11) * (1.0 / 9007199254740992.0);
+        double r = sqrt(-2.0 * log(u1));
+        out[i] = (float)(r * cos(6.283185307179586 * u2));
+        if (i + 1 < n)
+            out[i + 1] = (float)(r * sin(6.283185307179586 * u2));
+    }
+}
+
+/* The camera the warp sees, exactly as tools/train/camera.py builds it. */
+static wk_camera camera_of(const float p[5])
+{
+    float y = p[3] * 0.017453292519943295f, t = p[4] * 0.017453292519943295f;
+    wk_camera c = {{p[0], p[1], p[2]},
+                   {sinf(y) * cosf(t), sinf(t), -cosf(y) * cosf(t)},
+                   {cosf(y), 0.0f, sinf(y)},
+                   {-sinf(y) * sinf(t), cosf(t), cosf(y) * sinf(t)}};
+    return c;
+}
+
+static int view(worldkv_session *s, const wk_tensor *t, int64_t channel, int64_t channels, wk_tensor *out, char *err,
+                size_t n)
+{
+    int64_t h = s->cfg.image;
+    return wk_tensor_view(s->be, t, channel * h * h, h, h, channels, 1, out, err, n);
+}
+
+/* Warps an image-store entry into `pose` (4 channels at `dst`). */
+static int warp_entry(worldkv_session *s, int entry, const float *from, const float *to, const wk_tensor *dst,
+                      char *err, size_t n)
+{
+    wk_tensor img, rgb, d;
+    int64_t h = s->cfg.image;
+    int rc = kvm_image(s->mem, entry, &img, err, n) ||
+             wk_tensor_view(s->be, &img, 0, h, h, 3, 1, &rgb, err, n) ||
+             wk_tensor_view(s->be, &img, 3 * h * h, h, h, 1, 1, &d, err, n);
+    wk_camera a = camera_of(from), b = camera_of(to);
+    rc = rc || wk_warp(s->be, &rgb, &d, &a, &b, cam_focal_px((int)h), (wk_tensor *)dst, err, n);
+    wk_tensor_view_release(s->be, &d), wk_tensor_view_release(s->be, &rgb), wk_tensor_view_release(s->be, &img);
+    return rc ? -1 : 0;
+}
+
+/* The clean pass over the frame in image channels 0..2 (with the warps
+ * already there), then its commit to the memory. */
+static int record_clean(worldkv_session *s, const float *motion, const student_source *src, int nsrc, char *err,
+                        size_t n)
+{
+    student_pass_in in = {&s->image, 0.0f, {0}, {0}, src, nsrc, STUDENT_HEAD_DEPTH, &s->logd};
+    memcpy(in.motion, motion, sizeof in.motion);
+    memcpy(in.pose, s->pose, sizeof in.pose);
+    wk_tensor rgb;
+    int rc = student_pass(s->net, &in, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
+             wk_exp(s->be, &s->logd, &s->depth, err, n) || view(s, &s->image, 0, 3, &rgb, err, n) ||
+             kvm_commit(s->mem, s->pose, s->time, s->time, &rgb, &s->depth, student_compress, s->net, err, n);
+    wk_tensor_view_release(s->be, &rgb);
+    return rc ? -1 : 0;
+}
+
+static int finish(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
+{
+    int64_t count = 3 * (int64_t)s->cfg.image * s->cfg.image;
+    if (wk_tensor_get(s->be, &s->x0c, s->host, err, n) != 0)
+        return -1;
+    if (rgb) { /* [3, H, W] in [-1, 1] to interleaved RGB8 */
+        int64_t hw = count / 3;
+        for (int64_t i = 0; i < hw; i++)
+            for (int c = 0; c < 3; c++) {
+                float v = (s->host[c * hw + i] + 1.0f) * 127.5f + 0.5f;
+                rgb[i * 3 + c] = (uint8_t)(v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v));
+            }
+    }
+    return 0;
+}
+
+int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t n)
+{
+    *out = NULL;
+    if (!opt || !opt->model_path || (!opt->start_rgb && !opt->start_chw)) {
+        snprintf(err, n, "a session needs a model path and a start image");
+        return -1;
+    }
+    worldkv_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    wk_backend_options bo = {opt->validation, 0, opt->device};
+    const char *prefix = opt->weights_prefix ? opt->weights_prefix : "";
+    if (st_open(opt->model_path, &s->file, err, n) ||
+        model_config_parse(st_metadata(s->file, "config"), opt->model_path, &s->cfg, err, n) ||
+        wk_backend_create(&bo, &s->be, err, n) ||
+        student_create(s->be, s->file, &s->cfg, prefix, 0, &s->net, err, n))
+        goto fail;
+    const model_config *c = &s->cfg;
+    if (opt->steps < 0 || opt->steps > c->steps) {
+        snprintf(err, n, "steps must be between 1 and %d for this model (0: all)", c->steps);
+        goto fail;
+    }
+    s->steps = opt->steps ? opt->steps : c->steps;
+    s->memory_off = opt->memory_off;
+    s->rng = opt->seed ^ 0x776f726c646b76ull;
+    s->noise_fn = opt->noise_fn;
+    s->noise_user = opt->noise_user;
+    int64_t h = c->image;
+    kvm_params mp = {c->depth, c->dim, c->tokens, c->tokens / (c->compress * c->compress),
+                     c->window, opt->memory_off ? 0 : (opt->memory_slots ? opt->memory_slots : DEFAULT_SLOTS),
+                     opt->memory_off ? 0 : c->memory_k, c->image};
+    if (kvm_create(s->be, &mp, &s->mem, err, n) || wk_tensor_alloc(s->be, &s->image, h, h, 11, 1, err, n) ||
+        wk_tensor_alloc(s->be, &s->x0, h, h, 3, 1, err, n) || wk_tensor_alloc(s->be, &s->x0c, h, h, 3, 1, err, n) ||
+        wk_tensor_alloc(s->be, &s->logd, h, h, 1, 1, err, n) || wk_tensor_alloc(s->be, &s->depth, h, h, 1, 1, err, n) ||
+        wk_tensor_alloc(s->be, &s->zeros4, h, h, 4, 1, err, n))
+        goto fail;
+    for (int i = 0; i < s->steps; i++)
+        if (wk_tensor_alloc(s->be, &s->noise[i], h, h, 3, 1, err, n))
+            goto fail;
+    s->host = calloc((size_t)(11 * h * h), sizeof(float));
+    if (!s->host) {
+        snprintf(err, n, "out of memory");
+        goto fail;
+    }
+    /* the start frame: its clean pass makes the sink and predicts its depth */
+    for (int64_t i = 0; i < h * h; i++)
+        for (int ch = 0; ch < 3; ch++)
+            s->host[ch * h * h + i] =
+                opt->start_chw ? opt->start_chw[ch * h * h + i] : (float)opt->start_rgb[i * 3 + ch] / 127.5f - 1.0f;
+    if (wk_tensor_set(s->be, &s->image, s->host, err, n) || wk_tensor_set(s->be, &s->zeros4, s->host + 7 * h * h, err, n))
+        goto fail;
+    memcpy(s->pose, opt->start_pose, sizeof s->pose);
+    float motion[COND_MOTION_FEATURES] = {0};
+    student_begin(s->net);
+    wk_tensor start;
+    int rc = view(s, &s->image, 0, 3, &start, err, n) || wk_begin(s->be, err, n) ||
+             record_clean(s, motion, NULL, 0, err, n) || wk_copy(s->be, &start, &s->x0c, err, n);
+    wk_tensor_view_release(s->be, &start);
+    if (rc) {
+        wk_abort(s->be);
+        goto fail;
+    }
+    if (wk_end(s->be, err, n) || finish(s, NULL, err, n))
+        goto fail;
+    s->time = 1;
+    s->stats.frames = 1;
+    *out = s;
+    return 0;
+fail:
+    worldkv_session_destroy(s);
+    return -1;
+}
+
+void worldkv_session_destroy(worldkv_session *s)
+{
+    if (!s)
+        return;
+    if (s->be) {
+        for (int i = MODEL_MAX_STEPS - 1; i >= 0; i--)
+            wk_tensor_free(s->be, &s->noise[i]);
+        wk_tensor *t[] = {&s->zeros4, &s->depth, &s->logd, &s->x0c, &s->x0, &s->image};
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+            wk_tensor_free(s->be, t[i]);
+    }
+    kvm_destroy(s->mem);
+    student_destroy(s->net);
+    wk_backend_destroy(s->be);
+    st_close(s->file);
+    free(s->host);
+    free(s);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rgb, char *err, size_t n)
+{
+    const model_config *c = &s->cfg;
+    const int64_t h = c->image, hw = h * h;
+    double t0 = now_ms();
+    float prev_pose[5], motion[COND_MOTION_FEATURES];
+    memcpy(prev_pose, s->pose, sizeof prev_pose);
+    memcpy(s->pose, pose, sizeof s->pose);
+    cond_motion(prev_pose, s->pose, motion);
+
+    /* what this frame reads: sink, window (newest first), retrieved slots */
+    kvm_source ks[KVM_MAX_WINDOW + KVM_MAX_RETRIEVE + 1];
+    int nks = kvm_sources(s->mem, s->pose, s->time, ks, (int)(sizeof ks / sizeof ks[0]));
+    student_source src[STUDENT_MAX_SOURCES];
+    int nsrc = 0, newest = 0, best_memory = -1;
+    float newest_pose[5], memory_pose[5];
+    for (int i = 0; i < nks && nsrc < STUDENT_MAX_SOURCES; i++) {
+        src[nsrc] = (student_source){{0}, (cond_source)ks[i].kind, ks[i].row, ks[i].rows};
+        memcpy(src[nsrc++].pose, ks[i].pose, sizeof ks[i].pose);
+        if ((ks[i].kind == 1 && i == 0) || (ks[i].kind == 2 && i == 1)) { /* the newest frame */
+            newest = ks[i].image;
+            memcpy(newest_pose, ks[i].pose, sizeof newest_pose);
+        }
+        if (ks[i].kind == 3 && best_memory < 0) {
+            best_memory = ks[i].image;
+            memcpy(memory_pose, ks[i].pose, sizeof memory_pose);
+        }
+    }
+    /* host inputs: every step's noise, the first straight into x_t */
+    for (int i = 0; i < s->steps; i++) {
+        fill_noise(s, i, s->host, (size_t)(3 * hw));
+        if (wk_tensor_set(s->be, &s->noise[i], s->host, err, n))
+            return -1;
+    }
+    wk_tensor xt, wprev, wmem;
+    int rc = view(s, &s->image, 0, 3, &xt, err, n) || view(s, &s->image, 3, 4, &wprev, err, n) ||
+             view(s, &s->image, 7, 4, &wmem, err, n);
+    student_begin(s->net);
+    rc = rc || wk_begin(s->be, err, n) || wk_copy(s->be, &s->noise[0], &xt, err, n) ||
+         warp_entry(s, newest, newest_pose, s->pose, &wprev, err, n) ||
+         (best_memory >= 0 ? warp_entry(s, best_memory, memory_pose, s->pose, &wmem, err, n)
+                           : wk_copy(s->be, &s->zeros4, &wmem, err, n));
+    for (int i = 0; !rc && i < s->steps; i++) {
+        student_pass_in in = {&s->image, c->schedule[i], {0}, {0}, src, nsrc, STUDENT_HEAD_RGB, &s->x0};
+        memcpy(in.motion, motion, sizeof motion);
+        memcpy(in.pose, s->pose, sizeof in.pose);
+        rc = student_pass(s->net, &in, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
+             wk_clamp(s->be, &s->x0, -1.0f, 1.0f, &s->x0c, err, n);
+        if (!rc && i + 1 < s->steps) /* re-noise to the next level */
+            rc = wk_axpby(s->be, 1.0f - c->schedule[i + 1], &s->x0c, c->schedule[i + 1], &s->noise[i + 1], &xt, err, n);
+    }
+    rc = rc || wk_copy(s->be, &s->x0c, &xt, err, n) || record_clean(s, motion, src, nsrc, err, n);
+    wk_tensor_view_release(s->be, &xt), wk_tensor_view_release(s->be, &wprev), wk_tensor_view_release(s->be, &wmem);
+    if (rc) {
+        wk_abort(s->be);
+        return -1;
+    }
+    s->stats.dispatches = wk_dispatch_count(s->be);
+    if (wk_end(s->be, err, n) || finish(s, rgb, err, n))
+        return -1;
+    kvm_stats ms;
+    kvm_get_stats(s->mem, &ms);
+    s->stats.retrieved_count = ms.retrieved_count;
+    for (int i = 0; i < ms.retrieved_count && i < 8; i++)
+        s->stats.retrieved_frames[i] = ms.retrieved_frames[i];
+    s->stats.last_step_ms = now_ms() - t0;
+    s->time++;
+    s->stats.frames++;
+    return 0;
+}
+
+int worldkv_session_step(worldkv_session *s, const float action[5], uint8_t *rgb, float pose[5], char *err, size_t n)
+{
+    cam_pose p = {s->pose[0], s->pose[1], s->pose[2], s->pose[3], s->pose[4]};
+    cam_action a = {action[0], action[1], action[2], action[3], action[4]};
+    p = cam_step(p, a, CAM_FRAME_DT, NULL);
+    float next[5] = {p.x, p.y, p.z, p.yaw, p.pitch};
+    if (worldkv_session_step_to(s, next, rgb, err, n) != 0)
+        return -1;
+    if (pose)
+        memcpy(pose, next, sizeof next);
+    return 0;
+}
+
+int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t n)
+{
+    if (chw && wk_tensor_get(s->be, &s->x0c, chw, err, n) != 0)
+        return -1;
+    return depth ? wk_tensor_get(s->be, &s->depth, depth, err, n) : 0;
+}
+
+void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out)
+{
+    *out = s->stats;
+    kvm_stats ms;
+    kvm_get_stats(s->mem, &ms);
+    out->image_size = s->cfg.image;
+    out->memory_slots_used = ms.slots_used;
+    out->memory_slots = ms.slots;
+    out->memory_bytes = ms.arena_bytes + ms.image_bytes;
+}
+
+int worldkv_session_image_size(const worldkv_session *s)
+{
+    return s->cfg.image;
+}
