@@ -138,7 +138,7 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
         snprintf(err, n, "out of memory");
         return -1;
     }
-    wk_backend_options bo = {opt->validation, 0, opt->device};
+    wk_backend_options bo = {opt->validation, opt->profile, opt->device};
     const char *prefix = opt->weights_prefix ? opt->weights_prefix : "";
     if (st_open(opt->model_path, &s->file, err, n) ||
         model_config_parse(st_metadata(s->file, "config"), opt->model_path, &s->cfg, err, n) ||
@@ -327,6 +327,21 @@ void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out)
     out->memory_slots_used = ms.slots_used;
     out->memory_slots = ms.slots;
     out->memory_bytes = ms.arena_bytes + ms.image_bytes;
+}
+
+void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames)
+{
+    const vkr_profile_entry *e;
+    int n = vkr_profile(wk_backend_vkr(s->be), &e);
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += e[i].total_ms;
+    fprintf(out, "%-16s %10s %10s %8s\n", "op", "ms/frame", "calls", "share");
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%-16s %10.3f %10.1f %7.1f%%\n", e[i].name, e[i].total_ms / (double)frames,
+                (double)e[i].count / (double)frames, 100.0 * e[i].total_ms / (total > 0 ? total : 1));
+    fprintf(out, "%-16s %10.3f\n", "all ops", total / (double)frames);
+    vkr_profile_reset(wk_backend_vkr(s->be));
 }
 
 int worldkv_session_image_size(const worldkv_session *s)

@@ -3,7 +3,7 @@
 // activation. Layout [C, H, W] (channel-major) or, with CHANNELS_LAST,
 // [H, W, C] (a token grid, as ConvKV compresses keys and values). Weights
 // are [Cout, Cin / groups, KH, KW] as in PyTorch. Each invocation computes
-// TCO output channels of one output pixel.
+// TCO output channels (all in one group) of one output pixel.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -40,29 +40,29 @@ void main()
         return;
     uint oy = pix / p.wo, ox = pix % p.wo;
     uint cin_g = p.cin / p.groups, cout_g = p.cout / p.groups;
+    // the host picks TCO dividing cout / groups, so a block of output
+    // channels shares one group and every input value is read once
+    uint g = co0 / cout_g;
     float acc[TCO];
     for (int t = 0; t < TCO; t++)
         acc[t] = 0.0;
-    // the TCO channels may straddle groups only when cout_g < TCO; handle each channel's group
-    for (int t = 0; t < TCO; t++) {
-        uint co = min(co0 + t, p.cout - 1);
-        uint g = co / cout_g;
-        float s = 0.0;
-        for (uint ci = 0; ci < cin_g; ci++) {
-            uint c = g * cin_g + ci;
-            for (uint ky = 0; ky < p.k; ky++) {
-                int iy = int(oy * p.stride + ky) - int(p.pad);
-                if (iy < 0 || iy >= int(p.h))
+    uint kk = p.k * p.k;
+    for (uint ci = 0; ci < cin_g; ci++) {
+        uint c = g * cin_g + ci;
+        for (uint ky = 0; ky < p.k; ky++) {
+            int iy = int(oy * p.stride + ky) - int(p.pad);
+            if (iy < 0 || iy >= int(p.h))
+                continue;
+            for (uint kx = 0; kx < p.k; kx++) {
+                int ix = int(ox * p.stride + kx) - int(p.pad);
+                if (ix < 0 || ix >= int(p.w))
                     continue;
-                for (uint kx = 0; kx < p.k; kx++) {
-                    int ix = int(ox * p.stride + kx) - int(p.pad);
-                    if (ix < 0 || ix >= int(p.w))
-                        continue;
-                    s += x[in_index(c, uint(iy), uint(ix))] * wt[((co * cin_g + ci) * p.k + ky) * p.k + kx];
-                }
+                float xv = x[in_index(c, uint(iy), uint(ix))];
+                uint wbase = (co0 * cin_g + ci) * kk + ky * p.k + kx;
+                for (int t = 0; t < TCO; t++)
+                    acc[t] += xv * wt[wbase + uint(t) * cin_g * kk];
             }
         }
-        acc[t] = s;
     }
     for (int t = 0; t < TCO; t++) {
         uint co = co0 + t;

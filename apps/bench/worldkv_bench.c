@@ -9,11 +9,14 @@
 #include <time.h>
 
 #include "backend.h"
+#include "worldkv.h"
 
 typedef struct bench_opts {
     int json;
     const char *device;
     double seconds;
+    const char *model;
+    int frames, steps, profile;
 } bench_opts;
 
 static double now_s(void)
@@ -27,10 +30,13 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: worldkv-bench devices\n"
                  "       worldkv-bench ops [--json] [--device NAME|INDEX] [--seconds T]\n"
+                 "       worldkv-bench frames --model FILE [--frames N] [--steps S] [--profile] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices, best first, and which one worldkv picks\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
                  "                 shapes, the per-dispatch overhead) and print GFLOP/s and GB/s\n"
+                 "  frames         generate N frames (default 40) with a model from a flat start and\n"
+                 "                 report milliseconds per frame, frames/s and dispatches per frame\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
                  "  --device X     a device index or name substring (default: $WORLDKV_DEVICE, else best)\n"
                  "  --seconds T    time spent on each case (default 1.0)\n");
@@ -163,13 +169,73 @@ static int cmd_ops(const bench_opts *o)
     return status;
 }
 
+/* Whole frames through the public API: the number a user sees. */
+static int cmd_frames(const bench_opts *o)
+{
+    char err[512];
+    if (!o->model) {
+        fprintf(stderr, "worldkv-bench: frames needs --model FILE\n");
+        return 2;
+    }
+    static uint8_t start[512 * 512 * 3], rgb[512 * 512 * 3];
+    for (size_t i = 0; i < sizeof start; i++)
+        start[i] = (uint8_t)(96 + (i / 3 / 64) % 64);
+    worldkv_options wo = {0};
+    wo.model_path = o->model;
+    wo.start_rgb = start;
+    wo.steps = o->steps;
+    wo.device = o->device;
+    wo.start_pose[1] = 1.6f;
+    wo.profile = o->profile;
+    worldkv_session *s = NULL;
+    double t0 = now_s();
+    if (worldkv_session_create(&wo, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "worldkv-bench: %s\n", err);
+        return 1;
+    }
+    double setup = now_s() - t0;
+    static const float walk[5] = {0.6f, 0.0f, 0.4f, 0.0f, 0.0f};
+    double first = 0, total = 0;
+    for (int i = 0; i < o->frames; i++) {
+        double t = now_s();
+        if (worldkv_session_step(s, walk, rgb, NULL, err, sizeof err) != 0) {
+            fprintf(stderr, "worldkv-bench: %s\n", err);
+            worldkv_session_destroy(s);
+            return 1;
+        }
+        double dt = now_s() - t;
+        if (i == 0)
+            first = dt; /* pays for pipeline compilation */
+        else
+            total += dt;
+    }
+    worldkv_stats st;
+    worldkv_session_get_stats(s, &st);
+    if (o->profile)
+        worldkv_session_print_profile(s, stdout, o->frames);
+    double ms = o->frames > 1 ? 1000.0 * total / (o->frames - 1) : 1000.0 * first;
+    if (o->json)
+        printf("{\"op\": \"frame\", \"shape\": \"%dx%d\", \"ms\": %.3f, \"fps\": %.2f, \"first_frame_ms\": %.1f, "
+               "\"dispatches\": %u, \"memory_bytes\": %llu, \"gflops\": null, \"device\": \"%s\"}\n",
+               st.image_size, st.image_size, ms, 1000.0 / ms, 1000.0 * first, st.dispatches,
+               (unsigned long long)st.memory_bytes, o->device ? o->device : "default");
+    else
+        printf("model %s: %dx%d frames, %d generated\n  setup %.2f s, first frame %.1f ms\n  %.2f ms/frame, %.2f "
+               "frames/s (with decode to RGB8), %u dispatches in one submit a frame\n  memory: %d/%d slots used, "
+               "%.2f MiB fixed\n",
+               o->model, st.image_size, st.image_size, o->frames, setup, 1000.0 * first, ms, 1000.0 / ms,
+               st.dispatches, st.memory_slots_used, st.memory_slots, (double)st.memory_bytes / (1 << 20));
+    worldkv_session_destroy(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    bench_opts o = {0, NULL, 1.0};
+    bench_opts o = {0, NULL, 1.0, NULL, 40, 0, 0};
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             o.json = 1;
@@ -177,6 +243,14 @@ int main(int argc, char **argv)
             o.device = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             o.seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--profile"))
+            o.profile = 1;
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            o.model = argv[++i];
+        else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
+            o.frames = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            o.steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
@@ -194,6 +268,13 @@ int main(int argc, char **argv)
         return cmd_devices();
     if (!strcmp(argv[1], "ops"))
         return cmd_ops(&o);
+    if (!strcmp(argv[1], "frames")) {
+        if (o.frames < 1 || o.frames > 100000 || o.steps < 0 || o.steps > 8) {
+            fprintf(stderr, "worldkv-bench: --frames must be 1..100000 and --steps 0..8\n");
+            return 2;
+        }
+        return cmd_frames(&o);
+    }
     fprintf(stderr, "worldkv-bench: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define WORLDKV_ACTION_DIM 5 /* forward, strafe, turn, look, run (docs/camera.md) */
 #define WORLDKV_POSE_DIM 5   /* x, y, z (metres), yaw, pitch (degrees) */
@@ -28,6 +29,7 @@ typedef struct worldkv_options {
     int memory_off;              /* 1: never read or fill the bank (for comparisons) */
     const char *device;          /* Vulkan device index or name; NULL: best */
     int validation;              /* Vulkan validation layers (tests) */
+    int profile;                 /* time every op (worldkv_session_profile) */
     worldkv_noise_fn noise_fn;
     void *noise_user;
 } worldkv_options;
@@ -57,5 +59,8 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[WORLDKV_POSE_DI
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t err_size);
 void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);
 int worldkv_session_image_size(const worldkv_session *s);
+/* With options.profile: prints milliseconds per op name, summed over the
+ * frames since the last call, then resets. */
+void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames);
 
 #endif

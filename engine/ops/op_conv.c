@@ -22,7 +22,15 @@ int wk_conv2d(wk_backend *be, const wk_tensor *x, const wk_tensor *w, const wk_t
                  (long long)want[2]);
         return -1;
     }
-    uint32_t tco = 4;
+    /* output channels per invocation: the most (up to 16) that divide a
+     * group's channels, so each input value is read once per block */
+    uint32_t tco = 1;
+    static const uint32_t blocks[] = {16, 8, 4, 3, 2};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        if ((cout / g) % blocks[i] == 0) {
+            tco = blocks[i];
+            break;
+        }
     uint32_t spec[4] = {tco, (uint32_t)cp->act, bias != NULL, (uint32_t)cp->channels_last};
     vkr_binding_kind kinds[4] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
     struct {
