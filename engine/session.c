@@ -103,9 +103,13 @@ static int record_clean(worldkv_session *s, const float *motion, const student_s
     memcpy(in.motion, motion, sizeof in.motion);
     memcpy(in.pose, s->pose, sizeof in.pose);
     wk_tensor rgb;
+    vkr_context *vk = wk_backend_vkr(s->be);
+    vkr_set_label(vk, "kv_pass");
     int rc = student_pass(s->net, &in, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
-             wk_exp(s->be, &s->logd, &s->depth, err, n) || view(s, &s->image, 0, 3, &rgb, err, n) ||
-             kvm_commit(s->mem, s->pose, s->time, s->time, &rgb, &s->depth, student_compress, s->net, err, n);
+             wk_exp(s->be, &s->logd, &s->depth, err, n) || view(s, &s->image, 0, 3, &rgb, err, n);
+    vkr_set_label(vk, "memory");
+    rc = rc || kvm_commit(s->mem, s->pose, s->time, s->time, &rgb, &s->depth, student_compress, s->net, err, n);
+    vkr_set_label(vk, NULL);
     wk_tensor_view_release(s->be, &rgb);
     return rc ? -1 : 0;
 }
@@ -239,7 +243,9 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
 
     /* what this frame reads: sink, window (newest first), retrieved slots */
     kvm_source ks[KVM_MAX_WINDOW + KVM_MAX_RETRIEVE + 1];
+    double tr = now_ms();
     int nks = kvm_sources(s->mem, s->pose, s->time, ks, (int)(sizeof ks / sizeof ks[0]));
+    s->stats.last_retrieval_us = 1000.0 * (now_ms() - tr);
     student_source src[STUDENT_MAX_SOURCES];
     int nsrc = 0, newest = 0, best_memory = -1;
     float newest_pose[5], memory_pose[5];
@@ -265,10 +271,13 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     int rc = view(s, &s->image, 0, 3, &xt, err, n) || view(s, &s->image, 3, 4, &wprev, err, n) ||
              view(s, &s->image, 7, 4, &wmem, err, n);
     student_begin(s->net);
+    vkr_context *vk = wk_backend_vkr(s->be);
+    vkr_set_label(vk, "warp");
     rc = rc || wk_begin(s->be, err, n) || wk_copy(s->be, &s->noise[0], &xt, err, n) ||
          warp_entry(s, newest, newest_pose, s->pose, &wprev, err, n) ||
          (best_memory >= 0 ? warp_entry(s, best_memory, memory_pose, s->pose, &wmem, err, n)
                            : wk_copy(s->be, &s->zeros4, &wmem, err, n));
+    vkr_set_label(vk, "denoise");
     for (int i = 0; !rc && i < s->steps; i++) {
         student_pass_in in = {&s->image, c->schedule[i], {0}, {0}, src, nsrc, STUDENT_HEAD_RGB, &s->x0};
         memcpy(in.motion, motion, sizeof motion);
@@ -279,14 +288,21 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
             rc = wk_axpby(s->be, 1.0f - c->schedule[i + 1], &s->x0c, c->schedule[i + 1], &s->noise[i + 1], &xt, err, n);
     }
     rc = rc || wk_copy(s->be, &s->x0c, &xt, err, n) || record_clean(s, motion, src, nsrc, err, n);
+    vkr_set_label(vk, NULL);
     wk_tensor_view_release(s->be, &xt), wk_tensor_view_release(s->be, &wprev), wk_tensor_view_release(s->be, &wmem);
     if (rc) {
         wk_abort(s->be);
         return -1;
     }
     s->stats.dispatches = wk_dispatch_count(s->be);
-    if (wk_end(s->be, err, n) || finish(s, rgb, err, n))
+    double ts = now_ms();
+    if (wk_end(s->be, err, n))
         return -1;
+    double tb = now_ms();
+    s->stats.last_submit_ms = tb - ts;
+    if (finish(s, rgb, err, n))
+        return -1;
+    s->stats.last_readback_ms = now_ms() - tb;
     kvm_stats ms;
     kvm_get_stats(s->mem, &ms);
     s->stats.retrieved_count = ms.retrieved_count;
@@ -342,6 +358,26 @@ void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames
                 (double)e[i].count / (double)frames, 100.0 * e[i].total_ms / (total > 0 ? total : 1));
     fprintf(out, "%-16s %10.3f\n", "all ops", total / (double)frames);
     vkr_profile_reset(wk_backend_vkr(s->be));
+}
+
+const char *worldkv_session_device_name(const worldkv_session *s)
+{
+    return wk_backend_device_name(s->be);
+}
+
+/* The same count as tools/train/export.py's params_and_flops. */
+double worldkv_session_gflop_per_frame(const worldkv_session *s)
+{
+    const model_config *c = &s->cfg;
+    double n = c->tokens, d = c->dim, p2 = (double)c->patch * c->patch, img2 = (double)c->image * c->image;
+    double ctx = n + n + c->window * n + c->memory_k * n / (c->compress * c->compress);
+    double block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2.0 * c->mlp_ratio * d * d) + 2 * 2 * n * ctx * d;
+    double embed = 2 * n * 11 * p2 * d;
+    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + 4) * 32 + 32 * 3);
+    double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
+    double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
+                      c->depth;
+    return (s->steps * (embed + c->depth * block + head) + embed + c->depth * block + depth_head + compress) / 1e9;
 }
 
 int worldkv_session_image_size(const worldkv_session *s)

@@ -30,13 +30,15 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: worldkv-bench devices\n"
                  "       worldkv-bench ops [--json] [--device NAME|INDEX] [--seconds T]\n"
-                 "       worldkv-bench frames --model FILE [--frames N] [--steps S] [--profile] [--json]\n"
+                 "       worldkv-bench generate --model FILE [--frames N] [--steps S] [--profile] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices, best first, and which one worldkv picks\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
                  "                 shapes, the per-dispatch overhead) and print GFLOP/s and GB/s\n"
-                 "  frames         generate N frames (default 40) with a model from a flat start and\n"
-                 "                 report milliseconds per frame, frames/s and dispatches per frame\n"
+                 "  generate       generate N frames (default 40) with a model while walking and turning;\n"
+                 "                 frames/s with and without readback, device ms per stage (--profile),\n"
+                 "                 retrieval time, dispatches, GFLOP/s, host and device memory at frames\n"
+                 "                 100, 1000, 10000 and the last, and a NaN check every 100 frames\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
                  "  --device X     a device index or name substring (default: $WORLDKV_DEVICE, else best)\n"
                  "  --seconds T    time spent on each case (default 1.0)\n");
@@ -169,12 +171,28 @@ static int cmd_ops(const bench_opts *o)
     return status;
 }
 
-/* Whole frames through the public API: the number a user sees. */
-static int cmd_frames(const bench_opts *o)
+/* Host memory of this process, from /proc (kB): current and peak RSS. */
+static void host_memory(long *rss_kb, long *peak_kb)
+{
+    *rss_kb = *peak_kb = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmRSS:", 6))
+            *rss_kb = atol(line + 6);
+        else if (!strncmp(line, "VmHWM:", 6))
+            *peak_kb = atol(line + 6);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Whole frames through the public API: the numbers a user sees. */
+static int cmd_generate(const bench_opts *o)
 {
     char err[512];
     if (!o->model) {
-        fprintf(stderr, "worldkv-bench: frames needs --model FILE\n");
+        fprintf(stderr, "worldkv-bench: generate needs --model FILE\n");
         return 2;
     }
     static uint8_t start[512 * 512 * 3], rgb[512 * 512 * 3];
@@ -194,39 +212,88 @@ static int cmd_frames(const bench_opts *o)
         return 1;
     }
     double setup = now_s() - t0;
+    /* walk and turn: the memory bank fills and retrieval has work */
     static const float walk[5] = {0.6f, 0.0f, 0.4f, 0.0f, 0.0f};
-    double first = 0, total = 0;
+    double first = 0, step_sum = 0, submit_sum = 0, retrieval_sum = 0, readback_sum = 0;
+    int timed = 0, nan_frames = 0;
+    worldkv_stats st;
     for (int i = 0; i < o->frames; i++) {
         double t = now_s();
         if (worldkv_session_step(s, walk, rgb, NULL, err, sizeof err) != 0) {
-            fprintf(stderr, "worldkv-bench: %s\n", err);
+            fprintf(stderr, "worldkv-bench: frame %d: %s\n", i + 1, err);
             worldkv_session_destroy(s);
             return 1;
         }
         double dt = now_s() - t;
-        if (i == 0)
+        worldkv_session_get_stats(s, &st);
+        float probe[3];
+        if (worldkv_session_last_frame(s, NULL, NULL, err, sizeof err) == 0 && (i + 1) % 100 == 0) {
+            float *chw = malloc(sizeof(float) * 3 * (size_t)st.image_size * (size_t)st.image_size);
+            if (chw && worldkv_session_last_frame(s, chw, NULL, err, sizeof err) == 0)
+                for (int k = 0; k < 3 * st.image_size * st.image_size; k++)
+                    if (chw[k] != chw[k]) {
+                        nan_frames++;
+                        break;
+                    }
+            free(chw);
+        }
+        (void)probe;
+        if (i == 0) {
             first = dt; /* pays for pipeline compilation */
-        else
-            total += dt;
+        } else {
+            step_sum += dt;
+            submit_sum += st.last_submit_ms;
+            retrieval_sum += st.last_retrieval_us;
+            readback_sum += st.last_readback_ms;
+            timed++;
+        }
+        int n = i + 1;
+        if (n == 100 || n == 1000 || n == 10000 || n == o->frames) {
+            long rss, peak;
+            host_memory(&rss, &peak);
+            uint64_t dev_blocks, dev_used;
+            int blocks;
+            vkr_memory_stats_any(&dev_blocks, &dev_used, &blocks);
+            if (o->json)
+                printf("{\"op\": \"memory\", \"frame\": %d, \"host_rss_kb\": %ld, \"host_peak_kb\": %ld, "
+                       "\"device_bytes\": %llu, \"kv_memory_bytes\": %llu, \"slots_used\": %d}\n",
+                       n, rss, peak, (unsigned long long)dev_blocks, (unsigned long long)st.memory_bytes,
+                       st.memory_slots_used);
+            else
+                printf("frame %5d: host RSS %ld kB (peak %ld kB), device %.2f MiB in %d blocks, KV memory %.2f MiB, "
+                       "%d/%d slots\n",
+                       n, rss, peak, (double)dev_blocks / (1 << 20), blocks, (double)st.memory_bytes / (1 << 20),
+                       st.memory_slots_used, st.memory_slots);
+            fflush(stdout);
+        }
     }
-    worldkv_stats st;
-    worldkv_session_get_stats(s, &st);
-    if (o->profile)
+    double ms = timed ? 1000.0 * step_sum / timed : 1000.0 * first;
+    double device_ms = timed ? submit_sum / timed : 0;
+    double gflop = worldkv_session_gflop_per_frame(s);
+    if (o->profile && !o->json)
         worldkv_session_print_profile(s, stdout, o->frames);
-    double ms = o->frames > 1 ? 1000.0 * total / (o->frames - 1) : 1000.0 * first;
     if (o->json)
-        printf("{\"op\": \"frame\", \"shape\": \"%dx%d\", \"ms\": %.3f, \"fps\": %.2f, \"first_frame_ms\": %.1f, "
-               "\"dispatches\": %u, \"memory_bytes\": %llu, \"gflops\": null, \"device\": \"%s\"}\n",
-               st.image_size, st.image_size, ms, 1000.0 / ms, 1000.0 * first, st.dispatches,
-               (unsigned long long)st.memory_bytes, o->device ? o->device : "default");
+        printf("{\"op\": \"generate\", \"shape\": \"%dx%d\", \"frames\": %d, \"ms\": %.3f, \"fps\": %.2f, "
+               "\"device_ms\": %.3f, \"fps_without_readback\": %.2f, \"retrieval_us\": %.1f, \"readback_ms\": %.3f, "
+               "\"first_frame_ms\": %.1f, \"setup_s\": %.2f, \"dispatches\": %u, \"gflop_per_frame\": %.3f, "
+               "\"gflops\": %.2f, \"nan_frames\": %d, \"device\": \"%s\"}\n",
+               st.image_size, st.image_size, o->frames, ms, 1000.0 / ms, device_ms,
+               device_ms > 0 ? 1000.0 / device_ms : 0.0, timed ? retrieval_sum / timed : 0.0,
+               timed ? readback_sum / timed : 0.0, 1000.0 * first, setup, st.dispatches, gflop,
+               gflop / (ms / 1000.0), nan_frames, worldkv_session_device_name(s));
     else
-        printf("model %s: %dx%d frames, %d generated\n  setup %.2f s, first frame %.1f ms\n  %.2f ms/frame, %.2f "
-               "frames/s (with decode to RGB8), %u dispatches in one submit a frame\n  memory: %d/%d slots used, "
-               "%.2f MiB fixed\n",
-               o->model, st.image_size, st.image_size, o->frames, setup, 1000.0 * first, ms, 1000.0 / ms,
-               st.dispatches, st.memory_slots_used, st.memory_slots, (double)st.memory_bytes / (1 << 20));
+        printf("model %s on %s: %dx%d frames, %d generated\n"
+               "  setup %.2f s, first frame %.1f ms\n"
+               "  %.2f ms/frame end to end: %.2f frames/s (readback and RGB8 included)\n"
+               "  %.2f ms/frame on the device: %.2f frames/s without readback\n"
+               "  retrieval %.1f us, readback %.3f ms; %u dispatches in one submit a frame\n"
+               "  %.3f GFLOP a frame: %.2f GFLOP/s achieved; NaN frames: %d\n",
+               o->model, worldkv_session_device_name(s), st.image_size, st.image_size, o->frames, setup,
+               1000.0 * first, ms, 1000.0 / ms, device_ms, device_ms > 0 ? 1000.0 / device_ms : 0.0,
+               timed ? retrieval_sum / timed : 0.0, timed ? readback_sum / timed : 0.0, st.dispatches, gflop,
+               gflop / (ms / 1000.0), nan_frames);
     worldkv_session_destroy(s);
-    return 0;
+    return nan_frames ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -268,12 +335,12 @@ int main(int argc, char **argv)
         return cmd_devices();
     if (!strcmp(argv[1], "ops"))
         return cmd_ops(&o);
-    if (!strcmp(argv[1], "frames")) {
+    if (!strcmp(argv[1], "generate")) {
         if (o.frames < 1 || o.frames > 100000 || o.steps < 0 || o.steps > 8) {
             fprintf(stderr, "worldkv-bench: --frames must be 1..100000 and --steps 0..8\n");
             return 2;
         }
-        return cmd_frames(&o);
+        return cmd_generate(&o);
     }
     fprintf(stderr, "worldkv-bench: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -29,7 +29,7 @@ typedef struct worldkv_options {
     int memory_off;              /* 1: never read or fill the bank (for comparisons) */
     const char *device;          /* Vulkan device index or name; NULL: best */
     int validation;              /* Vulkan validation layers (tests) */
-    int profile;                 /* time every op (worldkv_session_profile) */
+    int profile;                 /* time every stage on the device (worldkv_session_print_profile) */
     worldkv_noise_fn noise_fn;
     void *noise_user;
 } worldkv_options;
@@ -42,7 +42,10 @@ typedef struct worldkv_stats {
     int retrieved_count;
     int64_t retrieved_frames[8]; /* source frame ids the last step read from memory */
     uint32_t dispatches;         /* in the last step's single submit */
-    double last_step_ms;
+    double last_step_ms;         /* the whole step, readback and RGB8 conversion included */
+    double last_submit_ms;       /* the device's part: submit to fence */
+    double last_retrieval_us;    /* host-side slot choice */
+    double last_readback_ms;     /* copy back and conversion to RGB8 */
 } worldkv_stats;
 
 int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t err_size);
@@ -59,8 +62,13 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[WORLDKV_POSE_DI
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t err_size);
 void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);
 int worldkv_session_image_size(const worldkv_session *s);
-/* With options.profile: prints milliseconds per op name, summed over the
- * frames since the last call, then resets. */
+const char *worldkv_session_device_name(const worldkv_session *s);
+/* Multiply-adds x 2 of one frame at the session's step count (all passes,
+ * compression included), from the model config. */
+double worldkv_session_gflop_per_frame(const worldkv_session *s);
+/* With options.profile: prints device milliseconds per stage (warp,
+ * denoise, kv_pass, memory), summed over the frames since the last call,
+ * then resets. */
 void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames);
 
 #endif

@@ -103,6 +103,8 @@ int vkr_download(vkr_context *ctx, const vkr_buffer *src, VkDeviceSize offset, v
                  size_t err_size);
 /* Bytes of device memory held in blocks, and in live slices. */
 void vkr_memory_stats(const vkr_context *ctx, uint64_t *block_bytes, uint64_t *used_bytes, int *blocks);
+/* The same, summed over every live context (benchmarks see only the API). */
+void vkr_memory_stats_any(uint64_t *block_bytes, uint64_t *used_bytes, int *blocks);
 
 /* -- pipelines --------------------------------------------------------- */
 int vkr_pipeline_create(vkr_context *ctx, const vkr_pipeline_desc *desc, vkr_pipeline **out, char *err,
@@ -123,5 +125,8 @@ void vkr_abort(vkr_context *ctx);
 uint32_t vkr_batch_dispatches(const vkr_context *ctx);
 int vkr_profile(const vkr_context *ctx, const vkr_profile_entry **entries);
 void vkr_profile_reset(vkr_context *ctx);
+/* While set, profiled dispatches are summed under this label (a stage such
+ * as "denoise") instead of their op name. NULL goes back to op names. */
+void vkr_set_label(vkr_context *ctx, const char *label);
 
 #endif

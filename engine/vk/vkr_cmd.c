@@ -146,7 +146,7 @@ int vkr_dispatch(vkr_context *ctx, vkr_pipeline *p, vkr_buffer *const *bindings,
     vkCmdDispatch(ctx->cmd, gx, gy, gz);
     if (timed) {
         vkCmdWriteTimestamp(ctx->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx->queries, 2 * ctx->dispatches + 1);
-        ctx->query_names[ctx->dispatches] = name ? name : p->name;
+        ctx->query_names[ctx->dispatches] = ctx->label ? ctx->label : (name ? name : p->name);
     }
     ctx->dispatches++;
     return 0;
@@ -229,4 +229,9 @@ int vkr_profile(const vkr_context *ctx, const vkr_profile_entry **entries)
 void vkr_profile_reset(vkr_context *ctx)
 {
     ctx->profile_count = 0;
+}
+
+void vkr_set_label(vkr_context *ctx, const char *label)
+{
+    ctx->label = label;
 }

@@ -342,15 +342,7 @@ void vkr_destroy(vkr_context *ctx)
         vkDeviceWaitIdle(ctx->device);
         char ignored[64];
         vkr_save_pipeline_cache(ctx, ignored, sizeof ignored);
-        while (ctx->blocks) {
-            vkr_block *b = ctx->blocks;
-            ctx->blocks = b->next;
-            if (b->mapped)
-                vkUnmapMemory(ctx->device, b->memory);
-            vkDestroyBuffer(ctx->device, b->buffer, NULL);
-            vkFreeMemory(ctx->device, b->memory, NULL);
-            free(b);
-        }
+        vkr_free_blocks(ctx);
         if (ctx->queries)
             vkDestroyQueryPool(ctx->device, ctx->queries, NULL);
         for (int i = 0; i < ctx->pool_count; i++)

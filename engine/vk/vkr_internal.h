@@ -71,6 +71,10 @@ struct vkr_context {
     uint64_t used_bytes;
     vkr_profile_entry profile_entries[VKR_PROFILE_NAMES];
     int profile_count;
+    const char *label;
 };
+
+/* Frees every memory block (vkr_destroy). */
+void vkr_free_blocks(vkr_context *ctx);
 
 #endif

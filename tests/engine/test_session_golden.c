@@ -10,6 +10,7 @@
 
 #include "../test_util.h"
 #include "safetensors.h"
+#include "vkr.h"
 #include "worldkv.h"
 
 static st_file *g_golden;
@@ -125,6 +126,73 @@ static void test_determinism(const char *path)
     CHECK(memcmp(a[0], a[2], sizeof a[0]) != 0);
 }
 
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            v = atol(line + 6);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* Memory is allocated once: from frame 50 to frame 1000 (or argv[2]) the device bytes
+ * and the KV memory do not move, the host RSS stays put, no frame is NaN. */
+static void test_flat_memory(const char *path, int frames)
+{
+    char err[512];
+    uint8_t start[64 * 64 * 3], rgb[64 * 64 * 3];
+    for (int i = 0; i < 64 * 64 * 3; i++)
+        start[i] = (uint8_t)(i * 13 % 251);
+    worldkv_options o = {0};
+    o.model_path = path;
+    o.weights_prefix = "weights.";
+    o.start_rgb = start;
+    o.memory_slots = 8;
+    worldkv_session *s = NULL;
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == 0);
+    if (!s)
+        return;
+    static const float walk[5] = {0.8f, 0.1f, 0.5f, 0.05f, 0.0f};
+    uint64_t dev50 = 0, used;
+    int blocks;
+    long rss50 = 0;
+    worldkv_stats st50 = {0}, st;
+    int nan = 0;
+    float *chw = malloc(sizeof(float) * 3 * 64 * 64);
+    for (int f = 1; f <= frames; f++) {
+        CHECK(worldkv_session_step(s, walk, rgb, NULL, err, sizeof err) == 0);
+        if (f % 50 == 0) {
+            CHECK(worldkv_session_last_frame(s, chw, NULL, err, sizeof err) == 0);
+            for (int i = 0; i < 3 * 64 * 64; i++)
+                nan += chw[i] != chw[i];
+        }
+        if (f == 50) {
+            vkr_memory_stats_any(&dev50, &used, &blocks);
+            rss50 = rss_kb();
+            worldkv_session_get_stats(s, &st50);
+        }
+    }
+    uint64_t dev1000;
+    vkr_memory_stats_any(&dev1000, &used, &blocks);
+    long rss1000 = rss_kb();
+    worldkv_session_get_stats(s, &st);
+    printf("  frames 50 -> %d: device %llu -> %llu bytes, KV memory %llu -> %llu bytes, RSS %ld -> %ld kB, "
+           "%d/%d slots, NaN values %d\n",
+           frames, (unsigned long long)dev50, (unsigned long long)dev1000, (unsigned long long)st50.memory_bytes,
+           (unsigned long long)st.memory_bytes, rss50, rss1000, st.memory_slots_used, st.memory_slots, nan);
+    CHECK(dev1000 == dev50);
+    CHECK(st.memory_bytes == st50.memory_bytes);
+    CHECK(st.memory_slots_used == 8); /* full, and held at M */
+    CHECK(rss1000 - rss50 <= 256);    /* allocator noise at most; nothing per frame */
+    CHECK(nan == 0);
+    free(chw);
+    worldkv_session_destroy(s);
+}
+
 static void test_errors(const char *path)
 {
     char err[512] = "";
@@ -155,6 +223,7 @@ int main(int argc, char **argv)
     }
     test_golden_run(argv[1]);
     test_determinism(argv[1]);
+    test_flat_memory(argv[1], argc > 2 ? atoi(argv[2]) : 1000);
     test_errors(argv[1]);
     st_close(g_golden);
     return test_finish("test_session_golden");
