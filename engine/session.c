@@ -14,27 +14,10 @@
 #include "model_config.h"
 #include "safetensors.h"
 #include "student.h"
+#include "session_internal.h"
 #include "worldkv.h"
 
 #define DEFAULT_SLOTS 32
-
-struct worldkv_session {
-    wk_backend *be;
-    st_file *file;
-    model_config cfg;
-    student *net;
-    kv_memory *mem;
-    int steps, memory_off;
-    wk_tensor image, x0, x0c, logd, depth, zeros4;
-    wk_tensor noise[MODEL_MAX_STEPS];
-    float pose[5];
-    int64_t time;
-    uint64_t rng;
-    worldkv_noise_fn noise_fn;
-    void *noise_user;
-    float *host; /* 3 * size * size */
-    worldkv_stats stats;
-};
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -155,6 +138,7 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
         goto fail;
     }
     s->steps = opt->steps ? opt->steps : c->steps;
+    s->model_fingerprint = st_fingerprint(s->file);
     s->memory_off = opt->memory_off;
     s->rng = opt->seed ^ 0x776f726c646b76ull;
     s->noise_fn = opt->noise_fn;

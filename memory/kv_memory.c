@@ -297,3 +297,55 @@ void kvm_get_stats(const kv_memory *m, kvm_stats *out)
     }
     out->evictions = m->evictions;
 }
+
+void kvm_save_host(const kv_memory *m, kvm_host_state *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sink = m->sink;
+    memcpy(out->window, m->window, sizeof out->window);
+    out->window_head = m->window_head;
+    out->window_count = m->window_count;
+    memcpy(out->bank, m->bank, sizeof out->bank);
+    out->evictions = m->evictions;
+}
+
+int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_size)
+{
+    if (in->window_head < 0 || in->window_head >= m->p.window || in->window_count < 0 ||
+        in->window_count > m->p.window || (in->window_count > 0 && !in->sink.valid)) {
+        snprintf(err, err_size, "the snapshot's window does not fit this memory (window %d)", m->p.window);
+        return -1;
+    }
+    for (int j = m->p.slots; j < KVM_MAX_SLOTS; j++)
+        if (in->bank[j].valid) {
+            snprintf(err, err_size, "the snapshot holds more memory slots than this session has (%d)", m->p.slots);
+            return -1;
+        }
+    m->sink = in->sink;
+    memcpy(m->window, in->window, sizeof m->window);
+    m->window_head = in->window_head;
+    m->window_count = in->window_count;
+    memcpy(m->bank, in->bank, sizeof m->bank);
+    m->evictions = in->evictions;
+    m->retrieved_count = 0;
+    return 0;
+}
+
+int kvm_tensor_count(const kv_memory *m)
+{
+    return 2 * m->p.layers + 1;
+}
+
+wk_tensor *kvm_tensor(kv_memory *m, int i)
+{
+    if (i < 0 || i >= kvm_tensor_count(m))
+        return NULL;
+    if (i == 2 * m->p.layers)
+        return &m->images;
+    return i % 2 ? &m->v[i / 2] : &m->k[i / 2];
+}
+
+int kvm_slot_count(const kv_memory *m)
+{
+    return m->p.slots;
+}

@@ -83,6 +83,23 @@ int kvm_commit(kv_memory *m, const float pose[5], int64_t time, int64_t frame, c
                const wk_tensor *depth, kvm_compress_fn compress, void *ctx, char *err, size_t err_size);
 
 void kvm_get_stats(const kv_memory *m, kvm_stats *out);
+
+/* Snapshots: the host-side bookkeeping as plain bytes, and the device
+ * tensors (per-layer arenas, then the image store) to copy. */
+typedef struct kvm_host_state {
+    kvm_entry sink;
+    kvm_entry window[KVM_MAX_WINDOW];
+    int32_t window_head, window_count;
+    kvm_entry bank[KVM_MAX_SLOTS];
+    int64_t evictions;
+} kvm_host_state;
+void kvm_save_host(const kv_memory *m, kvm_host_state *out);
+/* Restores bookkeeping; fails if it cannot belong to this memory. */
+int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_size);
+/* The device tensors in a fixed order: k0, v0, k1, v1, ..., images. */
+int kvm_tensor_count(const kv_memory *m);
+int kvm_slot_count(const kv_memory *m);
+wk_tensor *kvm_tensor(kv_memory *m, int i);
 /* The bank slot a full bank gives up next (for tests); -1 if not full. */
 int kvm_eviction_choice(const kv_memory *m);
 const kvm_entry *kvm_bank_entry(const kv_memory *m, int i);

@@ -61,6 +61,13 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[WORLDKV_POSE_DI
 /* The last frame as floats in [-1, 1], [3, size, size], and its depth. */
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t err_size);
 void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);
+/* Snapshots: the whole world state (memory, pose, frame count, noise
+ * generator) to a file and back, so that a world can be continued later.
+ * Save writes a temporary file and renames it, so a failure (a full disk)
+ * never leaves half a snapshot. Load checks the magic, the version, that
+ * the snapshot was made with this model and memory size, and a checksum. */
+int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t err_size);
+int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t err_size);
 int worldkv_session_image_size(const worldkv_session *s);
 const char *worldkv_session_device_name(const worldkv_session *s);
 /* Multiply-adds x 2 of one frame at the session's step count (all passes,

@@ -379,3 +379,13 @@ int st_expect(const st_file *f, const char *name, st_dtype dtype, int ndim, cons
     *out = t;
     return 0;
 }
+
+uint64_t st_fingerprint(const st_file *f)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (size_t i = 0; i < f->size; i++) {
+        h ^= f->bytes[i];
+        h *= 0x100000001B3ull;
+    }
+    return h;
+}

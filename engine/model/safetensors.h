@@ -43,6 +43,8 @@ const char *st_metadata(const st_file *f, const char *key);
 const char *st_dtype_name(st_dtype t);
 size_t st_dtype_size(st_dtype t);
 int64_t st_nelements(const st_tensor *t);
+/* FNV-1a 64 of the whole file: which model a snapshot was made with. */
+uint64_t st_fingerprint(const st_file *f);
 
 /* Finds name and checks its dtype and shape (ndim values); err names the
  * tensor and what differs. */

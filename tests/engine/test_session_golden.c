@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../test_util.h"
 #include "safetensors.h"
@@ -193,6 +194,91 @@ static void test_flat_memory(const char *path, int frames)
     worldkv_session_destroy(s);
 }
 
+static worldkv_session *open_session(const char *path, uint64_t seed, int slots)
+{
+    char err[512];
+    static uint8_t start[64 * 64 * 3];
+    for (int i = 0; i < 64 * 64 * 3; i++)
+        start[i] = (uint8_t)(i * 5 % 241);
+    worldkv_options o = {0};
+    o.model_path = path;
+    o.weights_prefix = "weights.";
+    o.start_rgb = start;
+    o.seed = seed;
+    o.memory_slots = slots;
+    worldkv_session *s = NULL;
+    if (worldkv_session_create(&o, &s, err, sizeof err) != 0)
+        fprintf(stderr, "%s\n", err);
+    return s;
+}
+
+static int copy_file(const char *from, const char *to, long truncate_to, long flip_at)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    long i = 0;
+    int c;
+    while (a && b && (c = fgetc(a)) != EOF && (truncate_to < 0 || i < truncate_to)) {
+        fputc(i == flip_at ? c ^ 0x40 : c, b);
+        i++;
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    return a && b ? 0 : -1;
+}
+
+/* Save after 6 frames, then continue: a fresh session that loads the
+ * snapshot (with another seed) makes the very same next frames. */
+static void test_snapshots(const char *path)
+{
+    char err[512] = "", snap[256], bad[300];
+    snprintf(snap, sizeof snap, "%s/worldkv-snap-%d.bin", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    snprintf(bad, sizeof bad, "%s.bad", snap);
+    static const float walk[5] = {0.7f, 0.0f, -0.4f, 0.1f, 0.0f};
+    static uint8_t a[3][64 * 64 * 3], b[3][64 * 64 * 3];
+    worldkv_session *s = open_session(path, 5, 4);
+    if (!s)
+        return;
+    for (int t = 0; t < 6; t++)
+        CHECK(worldkv_session_step(s, walk, a[0], NULL, err, sizeof err) == 0);
+    CHECK(worldkv_session_save(s, snap, err, sizeof err) == 0);
+    float pa[5], pb[5];
+    for (int t = 0; t < 3; t++)
+        CHECK(worldkv_session_step(s, walk, a[t], pa, err, sizeof err) == 0);
+    worldkv_session_destroy(s);
+
+    s = open_session(path, 99, 4);
+    CHECK(worldkv_session_load(s, snap, err, sizeof err) == 0);
+    for (int t = 0; t < 3; t++)
+        CHECK(worldkv_session_step(s, walk, b[t], pb, err, sizeof err) == 0);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(memcmp(pa, pb, sizeof pa) == 0);
+
+    /* bad snapshots: clear errors, and the session goes on untouched */
+    CHECK(worldkv_session_load(s, "/nonexistent/snap.bin", err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "cannot open snapshot /nonexistent/snap.bin");
+    CHECK(copy_file(snap, bad, 100, -1) == 0);
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "truncated");
+    CHECK(copy_file(snap, bad, -1, 5000) == 0);
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "damaged");
+    CHECK(copy_file(path, bad, 4096, -1) == 0);
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "is not a worldkv snapshot");
+    CHECK(worldkv_session_step(s, walk, b[0], NULL, err, sizeof err) == 0);
+    worldkv_session_destroy(s);
+    s = open_session(path, 5, 8);
+    CHECK(worldkv_session_load(s, snap, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "has 4 memory slots; this session has 8");
+    CHECK(worldkv_session_save(s, "/nonexistent/dir/snap.bin", err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "cannot create /nonexistent/dir/snap.bin.tmp");
+    worldkv_session_destroy(s);
+    remove(snap);
+    remove(bad);
+}
+
 static void test_errors(const char *path)
 {
     char err[512] = "";
@@ -223,6 +309,7 @@ int main(int argc, char **argv)
     }
     test_golden_run(argv[1]);
     test_determinism(argv[1]);
+    test_snapshots(argv[1]);
     test_flat_memory(argv[1], argc > 2 ? atoi(argv[2]) : 1000);
     test_errors(argv[1]);
     st_close(g_golden);

@@ -1,0 +1,32 @@
+/* The session's state, shared by session.c and snapshot.c. */
+#ifndef WORLDKV_SESSION_INTERNAL_H
+#define WORLDKV_SESSION_INTERNAL_H
+
+#include "backend.h"
+#include "kv_memory.h"
+#include "model_config.h"
+#include "safetensors.h"
+#include "student.h"
+#include "worldkv.h"
+
+struct worldkv_session {
+    wk_backend *be;
+    st_file *file;
+    model_config cfg;
+    student *net;
+    kv_memory *mem;
+    int steps, memory_off;
+    wk_tensor image, x0, x0c, logd, depth, zeros4;
+    wk_tensor noise[MODEL_MAX_STEPS];
+    float pose[5];
+    int64_t time;
+    uint64_t rng;
+    worldkv_noise_fn noise_fn;
+    void *noise_user;
+    float *host; /* 3 * size * size */
+    worldkv_stats stats;
+    uint64_t model_fingerprint; /* FNV-1a of the model file: snapshots must match it */
+};
+
+
+#endif

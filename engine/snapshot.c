@@ -1,0 +1,185 @@
+/* Session snapshots (worldkv_session_save / _load). Layout, little-endian:
+ *   header   magic "WKVSNAP1", version, model fingerprint, sizes
+ *   host     pose, time, RNG state, the memory's bookkeeping
+ *   tensors  each device tensor of the memory, as raw floats
+ *   trailer  FNV-1a 64 of everything before it */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file_util.h"
+#include "kv_memory.h"
+#include "session_internal.h"
+
+#define SNAP_MAGIC "WKVSNAP1"
+#define SNAP_VERSION 1
+
+typedef struct snap_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t image, dim, layers, window, slots, tokens;
+    uint64_t model_fingerprint;
+    uint64_t tensor_bytes;
+} snap_header;
+
+typedef struct snap_host {
+    float pose[5];
+    int64_t time, frames;
+    uint64_t rng;
+    kvm_host_state memory;
+} snap_host;
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001B3ull;
+    }
+    return h;
+}
+
+static uint64_t tensor_bytes(kv_memory *m)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < kvm_tensor_count(m); i++)
+        total += (uint64_t)wk_nbytes(kvm_tensor(m, i));
+    return total;
+}
+
+static void fill_header(worldkv_session *s, snap_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, SNAP_MAGIC, 8);
+    h->version = SNAP_VERSION;
+    h->image = (uint32_t)s->cfg.image;
+    h->dim = (uint32_t)s->cfg.dim;
+    h->layers = (uint32_t)s->cfg.depth;
+    h->window = (uint32_t)s->cfg.window;
+    h->slots = (uint32_t)kvm_slot_count(s->mem);
+    h->tokens = (uint32_t)s->cfg.tokens;
+    h->model_fingerprint = s->model_fingerprint;
+    h->tensor_bytes = tensor_bytes(s->mem);
+}
+
+int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t n)
+{
+    char tmp[1100];
+    if (strlen(path) > 1000) {
+        snprintf(err, n, "snapshot path is too long");
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        file_errno_message(err, n, "create", tmp, errno);
+        return -1;
+    }
+    snap_header h;
+    snap_host host;
+    fill_header(s, &h);
+    memset(&host, 0, sizeof host);
+    memcpy(host.pose, s->pose, sizeof host.pose);
+    host.time = s->time;
+    host.frames = s->stats.frames;
+    host.rng = s->rng;
+    kvm_save_host(s->mem, &host.memory);
+    uint64_t sum = fnv(fnv(0xCBF29CE484222325ull, &h, sizeof h), &host, sizeof host);
+    int rc = file_write(f, tmp, &h, sizeof h, err, n) || file_write(f, tmp, &host, sizeof host, err, n);
+    float *buf = NULL;
+    for (int i = 0; !rc && i < kvm_tensor_count(s->mem); i++) {
+        wk_tensor *t = kvm_tensor(s->mem, i);
+        free(buf);
+        buf = malloc((size_t)wk_nbytes(t));
+        rc = !buf || wk_tensor_get(s->be, t, buf, err, n) || file_write(f, tmp, buf, (size_t)wk_nbytes(t), err, n);
+        if (buf)
+            sum = fnv(sum, buf, (size_t)wk_nbytes(t));
+    }
+    free(buf);
+    rc = rc || file_write(f, tmp, &sum, sizeof sum, err, n);
+    errno = 0;
+    if (fclose(f) != 0 && !rc) {
+        file_errno_message(err, n, "write", tmp, errno ? errno : EIO);
+        rc = 1;
+    }
+    if (!rc && rename(tmp, path) != 0) {
+        file_errno_message(err, n, "rename the snapshot to", path, errno);
+        rc = 1;
+    }
+    if (rc)
+        remove(tmp);
+    return rc ? -1 : 0;
+}
+
+int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        file_errno_message(err, n, "open snapshot", path, errno);
+        return -1;
+    }
+    snap_header h, want;
+    snap_host host;
+    float *buf = NULL;
+    int rc = -1;
+    fill_header(s, &want);
+    if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, SNAP_MAGIC, 8) != 0) {
+        snprintf(err, n, "%s is not a worldkv snapshot", path);
+        goto done;
+    }
+    if (h.version != SNAP_VERSION) {
+        snprintf(err, n, "%s is snapshot version %u; this engine reads version %u", path, h.version, SNAP_VERSION);
+        goto done;
+    }
+    if (h.model_fingerprint != want.model_fingerprint || h.image != want.image || h.dim != want.dim ||
+        h.layers != want.layers || h.window != want.window || h.tokens != want.tokens) {
+        snprintf(err, n, "%s was made with another model than this session's", path);
+        goto done;
+    }
+    if (h.slots != want.slots || h.tensor_bytes != want.tensor_bytes) {
+        snprintf(err, n, "%s has %u memory slots; this session has %u (use the same --memory-slots)", path, h.slots,
+                 want.slots);
+        goto done;
+    }
+    if (fread(&host, sizeof host, 1, f) != 1) {
+        snprintf(err, n, "%s is truncated", path);
+        goto done;
+    }
+    uint64_t sum = fnv(fnv(0xCBF29CE484222325ull, &h, sizeof h), &host, sizeof host);
+    /* read and check everything before touching the session */
+    int count = kvm_tensor_count(s->mem);
+    buf = malloc((size_t)h.tensor_bytes);
+    if (!buf) {
+        snprintf(err, n, "out of memory reading %s", path);
+        goto done;
+    }
+    if (fread(buf, 1, (size_t)h.tensor_bytes, f) != h.tensor_bytes) {
+        snprintf(err, n, "%s is truncated", path);
+        goto done;
+    }
+    sum = fnv(sum, buf, (size_t)h.tensor_bytes);
+    uint64_t stored;
+    if (fread(&stored, sizeof stored, 1, f) != 1 || stored != sum || fgetc(f) != EOF) {
+        snprintf(err, n, "%s is damaged (its checksum does not match)", path);
+        goto done;
+    }
+    if (kvm_load_host(s->mem, &host.memory, err, n) != 0)
+        goto done;
+    size_t at = 0;
+    for (int i = 0; i < count; i++) {
+        wk_tensor *t = kvm_tensor(s->mem, i);
+        if (wk_tensor_set(s->be, t, (const float *)((const char *)buf + at), err, n) != 0)
+            goto done;
+        at += (size_t)wk_nbytes(t);
+    }
+    memcpy(s->pose, host.pose, sizeof s->pose);
+    s->time = host.time;
+    s->stats.frames = host.frames;
+    s->rng = host.rng;
+    rc = 0;
+done:
+    free(buf);
+    fclose(f);
+    return rc;
+}
