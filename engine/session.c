@@ -10,6 +10,7 @@
 
 #include "backend.h"
 #include "camera.h"
+#include "image_io.h"
 #include "kv_memory.h"
 #include "model_config.h"
 #include "safetensors.h"
@@ -116,7 +117,7 @@ static int finish(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
 int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t n)
 {
     *out = NULL;
-    if (!opt || !opt->model_path || (!opt->start_rgb && !opt->start_chw)) {
+    if (!opt || !opt->model_path || (!opt->start_rgb && !opt->start_chw && !opt->start_image)) {
         snprintf(err, n, "a session needs a model path and a start image");
         return -1;
     }
@@ -156,15 +157,22 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
         if (wk_tensor_alloc(s->be, &s->noise[i], h, h, 3, 1, err, n))
             goto fail;
     s->host = calloc((size_t)(11 * h * h), sizeof(float));
-    if (!s->host) {
+    uint8_t *decoded = NULL;
+    if (!s->host || (opt->start_image && !(decoded = malloc((size_t)(3 * h * h))))) {
         snprintf(err, n, "out of memory");
         goto fail;
     }
+    if (decoded && image_read_rgb(opt->start_image, (int)h, (int)h, decoded, err, n) != 0) {
+        free(decoded);
+        goto fail;
+    }
+    const uint8_t *start_rgb = decoded ? decoded : opt->start_rgb;
     /* the start frame: its clean pass makes the sink and predicts its depth */
     for (int64_t i = 0; i < h * h; i++)
         for (int ch = 0; ch < 3; ch++)
             s->host[ch * h * h + i] =
-                opt->start_chw ? opt->start_chw[ch * h * h + i] : (float)opt->start_rgb[i * 3 + ch] / 127.5f - 1.0f;
+                opt->start_chw ? opt->start_chw[ch * h * h + i] : (float)start_rgb[i * 3 + ch] / 127.5f - 1.0f;
+    free(decoded);
     if (wk_tensor_set(s->be, &s->image, s->host, err, n) || wk_tensor_set(s->be, &s->zeros4, s->host + 7 * h * h, err, n))
         goto fail;
     memcpy(s->pose, opt->start_pose, sizeof s->pose);

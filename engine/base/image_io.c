@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswscale/swscale.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
@@ -76,5 +78,64 @@ int image_write_png(const char *path, const uint8_t *rgb, int width, int height,
         return -1;
     int status = file_write_all(path, png, size, err, err_size);
     av_free(png);
+    return status;
+}
+
+int image_read_rgb(const char *path, int width, int height, uint8_t *rgb, char *err, size_t err_size)
+{
+    AVFormatContext *fmt = NULL;
+    AVCodecContext *ctx = NULL;
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *frame = av_frame_alloc();
+    struct SwsContext *sws = NULL;
+    int status = -1, rc, got = 0;
+    if (!pkt || !frame) {
+        snprintf(err, err_size, "out of memory");
+        goto done;
+    }
+    if ((rc = avformat_open_input(&fmt, path, NULL, NULL)) < 0) {
+        char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+        av_strerror(rc, buf, sizeof buf);
+        snprintf(err, err_size, "cannot open image %s: %s", path, buf);
+        goto done;
+    }
+    if (avformat_find_stream_info(fmt, NULL) < 0) {
+        snprintf(err, err_size, "%s: not an image FFmpeg can read", path);
+        goto done;
+    }
+    int stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    const AVCodec *codec = stream >= 0 ? avcodec_find_decoder(fmt->streams[stream]->codecpar->codec_id) : NULL;
+    if (!codec || !(ctx = avcodec_alloc_context3(codec)) ||
+        avcodec_parameters_to_context(ctx, fmt->streams[stream]->codecpar) < 0 || avcodec_open2(ctx, codec, NULL) < 0) {
+        snprintf(err, err_size, "%s: no image in it that FFmpeg can decode", path);
+        goto done;
+    }
+    while (!got && av_read_frame(fmt, pkt) >= 0) {
+        if (pkt->stream_index == stream && avcodec_send_packet(ctx, pkt) >= 0)
+            got = avcodec_receive_frame(ctx, frame) >= 0;
+        av_packet_unref(pkt);
+    }
+    if (!got && avcodec_send_packet(ctx, NULL) >= 0) /* drain: single images may need it */
+        got = avcodec_receive_frame(ctx, frame) >= 0;
+    if (!got || frame->width < 1 || frame->height < 1) {
+        snprintf(err, err_size, "%s: could not decode an image", path);
+        goto done;
+    }
+    sws = sws_getContext(frame->width, frame->height, (enum AVPixelFormat)frame->format, width, height,
+                         AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
+    uint8_t *dst[4] = {rgb, NULL, NULL, NULL};
+    int stride[4] = {3 * width, 0, 0, 0};
+    if (!sws || sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, dst, stride) !=
+                    height) {
+        snprintf(err, err_size, "%s: cannot convert the image to RGB", path);
+        goto done;
+    }
+    status = 0;
+done:
+    sws_freeContext(sws);
+    av_frame_free(&frame);
+    av_packet_free(&pkt);
+    avcodec_free_context(&ctx);
+    avformat_close_input(&fmt);
     return status;
 }

@@ -22,6 +22,7 @@ typedef struct worldkv_options {
     const char *weights_prefix;  /* NULL, or "weights." for golden-vector files */
     const uint8_t *start_rgb;    /* size x size RGB8, top row first (size: the model's image) */
     const float *start_chw;      /* or the start frame as [3, size, size] floats in [-1, 1] */
+    const char *start_image;     /* or an image file (PNG, JPEG, ...), scaled to size x size */
     float start_pose[WORLDKV_POSE_DIM];
     uint64_t seed;               /* same seed + same actions = same frames */
     int steps;                   /* sampling steps; 0: the model's schedule */

@@ -101,6 +101,33 @@ static void test_golden_run(const char *path)
     worldkv_session_destroy(s);
 }
 
+/* A PNG start decodes through FFmpeg to the same frames as its pixels. */
+static void test_image_start(const char *path, const char *png)
+{
+    char err[512];
+    CHECK(png != NULL); /* ctest sets WORLDKV_TEST_PNG */
+    if (!png)
+        return;
+    worldkv_options o = {0};
+    o.model_path = path;
+    o.weights_prefix = "weights.";
+    o.start_image = png;
+    worldkv_session *s = NULL;
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == 0);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    float *chw = malloc(sizeof(float) * 3 * 64 * 64);
+    CHECK(worldkv_session_last_frame(s, chw, NULL, err, sizeof err) == 0);
+    double sum = 0;
+    for (int i = 0; i < 3 * 64 * 64; i++)
+        sum += fabs(chw[i]);
+    CHECK(sum > 100.0); /* a real picture, not zeros */
+    free(chw);
+    worldkv_session_destroy(s);
+}
+
 /* Same seed, same actions: the same bytes. Another seed: other bytes. */
 static void test_determinism(const char *path)
 {
@@ -295,6 +322,15 @@ static void test_errors(const char *path)
     CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "tensor 'embed.weight' is missing");
     o.weights_prefix = "weights.";
+    o.start_rgb = NULL;
+    o.start_image = "/nonexistent.png";
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "cannot open image /nonexistent.png");
+    o.start_image = path; /* not an image */
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK(strstr(err, "image") != NULL);
+    o.start_image = NULL;
+    o.start_rgb = start;
     o.steps = 5;
     CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "steps must be between 1 and 2");
@@ -310,6 +346,7 @@ int main(int argc, char **argv)
     test_golden_run(argv[1]);
     test_determinism(argv[1]);
     test_snapshots(argv[1]);
+    test_image_start(argv[1], getenv("WORLDKV_TEST_PNG"));
     test_flat_memory(argv[1], argc > 2 ? atoi(argv[2]) : 1000);
     test_errors(argv[1]);
     st_close(g_golden);
