@@ -18,6 +18,13 @@ grep -q "resumed .* at step 3" "$tmp/resume.log"
 $py "$here/export.py" --checkpoint "$tmp/run/checkpoint.pt" --out "$tmp/model.safetensors" --golden "$tmp/golden" \
   --golden-frames 3 > "$tmp/export.json"
 grep -q '"tiny_memory_slots": 2' "$tmp/export.json"
+# a later session's warm start: packed weights + the exported EMA
+$py "$here/pack_resume.py" "$tmp/run/checkpoint.pt" "$tmp/resume.safetensors"
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 7 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --init-model "$tmp/resume.safetensors" --init-ema "$tmp/model.safetensors" | tee "$tmp/warm.log"
+grep -q "warm start from .* at step 5" "$tmp/warm.log"
+grep -q '"step": 7' "$tmp/run2/log.jsonl"
+$py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
   --steps 1 > "$tmp/eval.json"
 $py - "$tmp/eval.json" <<'PY'

@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tiny", action="store_true", help="a tiny config, for smoke tests")
     ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
+    ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -114,7 +116,7 @@ def main():
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.99))
-    step = 0
+    step = warm_from = 0
     gen = torch.Generator().manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     if os.path.exists(ckpt_path):
@@ -130,13 +132,26 @@ def main():
         rng = np.random.default_rng()
         rng.bit_generator.state = state["np_rng"]
         print(f"resumed {ckpt_path} at step {step}", flush=True)
+    elif args.init_model:
+        if not args.init_ema:
+            sys.exit("--init-model needs --init-ema (the exported .safetensors)")
+        from safetensors_io import read_safetensors
+        weights, meta = read_safetensors(args.init_model)
+        ema_weights, _ = read_safetensors(args.init_ema)
+        if json.loads(meta["config"]) != cfg.to_dict():
+            sys.exit(f"{args.init_model} holds another config")
+        model.load_state_dict(weights)
+        ema.load_state_dict(ema_weights)
+        step = int(meta["step"])
+        warm_from = step  # the optimiser's moments were not kept: warm up again from here
+        print(f"warm start from {args.init_model} at step {step} (optimiser state reset)", flush=True)
     data = Dataset(args.data)
     nparams = sum(p.numel() for p in model.parameters())
     print(f"student: {nparams / 1e6:.2f}M parameters, config {cfg.to_dict()}", flush=True)
     log = open(os.path.join(args.run, "log.jsonl"), "a")
     t_last = time.time()
     while step < args.steps:
-        lr = args.lr * min(1.0, (step + 1) / args.warmup)
+        lr = args.lr * min(1.0, max(0.05, (step - warm_from + 1) / args.warmup))
         for g in opt.param_groups:
             g["lr"] = lr
         frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)

@@ -1,0 +1,30 @@
+"""Packs a training checkpoint into what a later session needs to go on:
+the current (non-EMA) weights and the step, as .safetensors (the EMA is
+the exported model). The optimiser state (twice the weights) is left out
+to keep the repository small; train.py --init-model/--init-ema warms up
+again from here.
+
+  /usr/bin/python3 tools/train/pack_resume.py runs/student-v1/checkpoint.pt assets/train/student-v1.resume.safetensors
+"""
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import write_safetensors  # noqa: E402
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    state = torch.load(sys.argv[1])
+    os.makedirs(os.path.dirname(os.path.abspath(sys.argv[2])), exist_ok=True)
+    write_safetensors(sys.argv[2], {k: v.float() for k, v in state["model"].items()},
+                      {"config": json.dumps(state["config"]), "step": str(state["step"])})
+    print(f"packed step {state['step']} into {sys.argv[2]}")
+
+
+if __name__ == "__main__":
+    main()
