@@ -8,6 +8,12 @@
 #include "half.h"
 #include "shaders.h"
 
+static void free_retired(wk_backend *be)
+{
+    while (be->retired_count > 0)
+        wk_tensor_free(be, &be->retired[--be->retired_count]);
+}
+
 int wk_backend_create(const wk_backend_options *opt, wk_backend **out, char *err, size_t err_size)
 {
     *out = NULL;
@@ -33,6 +39,8 @@ int wk_backend_create(const wk_backend_options *opt, wk_backend **out, char *err
      * to check both kernels on one device). */
     const char *mm = getenv("WORLDKV_MATMUL");
     be->matmul_tiled = mm && *mm ? strcmp(mm, "tiled") == 0 : !be->cpu;
+    const char *conv = getenv("WORLDKV_CONV");
+    be->conv_direct = conv && !strcmp(conv, "direct");
     *out = be;
     return 0;
 }
@@ -43,8 +51,12 @@ void wk_backend_destroy(wk_backend *be)
         return;
     for (int i = be->variant_count - 1; i >= 0; i--)
         vkr_pipeline_destroy(be->vk, be->variants[i].pipeline);
-    if (be->vk)
+    if (be->vk) {
+        free_retired(be);
+        for (int i = 3; i >= 0; i--)
+            wk_tensor_free(be, &be->scratch[i]);
         wk_tensor_free(be, &be->dummy);
+    }
     vkr_destroy(be->vk);
     free(be);
 }
@@ -191,6 +203,7 @@ int wk_tensor_get(wk_backend *be, const wk_tensor *t, float *data, char *err, si
 
 int wk_begin(wk_backend *be, char *err, size_t err_size)
 {
+    free_retired(be); /* the batch that used them has finished */
     return vkr_begin(be->vk, err, err_size);
 }
 
@@ -264,6 +277,34 @@ int wk_vk_is_cpu(const wk_backend *be)
 int wk_vk_matmul_tiled(const wk_backend *be)
 {
     return be->matmul_tiled;
+}
+
+int wk_vk_conv_direct(const wk_backend *be)
+{
+    return be->conv_direct;
+}
+
+int wk_vk_scratch(wk_backend *be, int slot, int64_t elements, wk_tensor **out, char *err, size_t err_size)
+{
+    wk_tensor *t = &be->scratch[slot];
+    if (t->buf.block && be->scratch_cap[slot] >= elements) {
+        *out = t;
+        return 0;
+    }
+    if (t->buf.block) {
+        /* the old buffer may be bound in the open batch: free it later */
+        if (be->retired_count == 8) {
+            snprintf(err, err_size, "scratch grew too often in one batch");
+            return -1;
+        }
+        be->retired[be->retired_count++] = *t;
+        memset(t, 0, sizeof *t);
+    }
+    if (wk_tensor_alloc(be, t, elements, 1, 1, 1, err, err_size) != 0)
+        return -1;
+    be->scratch_cap[slot] = elements;
+    *out = t;
+    return 0;
 }
 
 int wk_vk_dispatch(wk_backend *be, vkr_pipeline *p, vkr_buffer *const *bindings, const void *push, uint32_t gx,

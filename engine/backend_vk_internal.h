@@ -25,6 +25,11 @@ struct wk_backend {
     wk_tensor dummy; /* bound where an optional input is absent */
     int cpu;          /* lavapipe-style device: prefer large register blocks */
     int matmul_tiled; /* shared-memory tiled matmul (GPUs; WORLDKV_MATMUL overrides) */
+    int conv_direct;  /* WORLDKV_CONV=direct: never take the im2col + matmul path */
+    wk_tensor scratch[4];       /* op scratch, grown to the largest use and kept */
+    int64_t scratch_cap[4];     /* elements allocated (ops reshape ne per use) */
+    wk_tensor retired[8];       /* outgrown scratch, freed when the batch that used it is done */
+    int retired_count;
 };
 
 /* The pipeline for a shader and its specialisation, made on first use. */
@@ -37,6 +42,13 @@ int wk_vk_dispatch(wk_backend *be, vkr_pipeline *p, vkr_buffer *const *bindings,
 vkr_buffer *wk_vk_dummy(wk_backend *be);
 int wk_vk_is_cpu(const wk_backend *be);
 int wk_vk_matmul_tiled(const wk_backend *be);
+int wk_vk_conv_direct(const wk_backend *be);
+/* A scratch tensor of at least `elements` floats (slot 0..3), reused by
+ * later calls: it grows only until the largest shape has been seen. The op
+ * sets its ne for each use (the buffer, and the texel views it caches,
+ * keep the full size). Dispatches in one batch run in order, so reusing a
+ * slot within a batch is safe. */
+int wk_vk_scratch(wk_backend *be, int slot, int64_t elements, wk_tensor **out, char *err, size_t err_size);
 
 static inline uint32_t wk_div_up(int64_t a, int64_t b)
 {

@@ -3,6 +3,7 @@
  * noise; with a window of one frame, frame 3 already reads frame 1 back
  * from the compressed memory bank. Every frame, its depth and the slots
  * retrieved must match. Also: the same seed gives the same frames. */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,7 @@ static void test_flat_memory(const char *path, int frames)
     uint64_t dev50 = 0, used;
     int blocks;
     long rss50 = 0;
+    size_t heap50 = 0;
     worldkv_stats st50 = {0}, st;
     int nan = 0;
     float *chw = malloc(sizeof(float) * 3 * 64 * 64);
@@ -201,21 +203,30 @@ static void test_flat_memory(const char *path, int frames)
         if (f == 50) {
             vkr_memory_stats_any(&dev50, &used, &blocks);
             rss50 = rss_kb();
+            heap50 = mallinfo2().uordblks;
             worldkv_session_get_stats(s, &st50);
         }
     }
     uint64_t dev1000;
     vkr_memory_stats_any(&dev1000, &used, &blocks);
     long rss1000 = rss_kb();
+    size_t heap1000 = mallinfo2().uordblks;
     worldkv_session_get_stats(s, &st);
-    printf("  frames 50 -> %d: device %llu -> %llu bytes, KV memory %llu -> %llu bytes, RSS %ld -> %ld kB, "
-           "%d/%d slots, NaN values %d\n",
+    printf("  frames 50 -> %d: device %llu -> %llu bytes, KV memory %llu -> %llu bytes, heap in use %zu -> %zu "
+           "bytes, RSS %ld -> %ld kB, %d/%d slots, NaN values %d\n",
            frames, (unsigned long long)dev50, (unsigned long long)dev1000, (unsigned long long)st50.memory_bytes,
-           (unsigned long long)st.memory_bytes, rss50, rss1000, st.memory_slots_used, st.memory_slots, nan);
+           (unsigned long long)st.memory_bytes, heap50, heap1000, rss50, rss1000, st.memory_slots_used, st.memory_slots, nan);
     CHECK(dev1000 == dev50);
     CHECK(st.memory_bytes == st50.memory_bytes);
     CHECK(st.memory_slots_used == 8); /* full, and held at M */
-    CHECK(rss1000 - rss50 <= 256);    /* allocator noise at most; nothing per frame */
+    /* the heap jitters by a few hundred bytes inside Mesa (descriptor pools,
+     * submit bookkeeping; measured: one 4 kB step before frame 100, then
+     * +-200 bytes with no trend through frame 600); a per-frame leak of
+     * even 16 bytes would exceed this bound by frame 1000 */
+    CHECK(heap1000 >= heap50 ? heap1000 - heap50 <= 12288 : heap50 - heap1000 <= 12288);
+    /* RSS also counts Mesa's worker threads; with a cold shader cache its
+     * background writer settles a little later (1.7 MB seen in CI) */
+    CHECK(rss1000 - rss50 <= 8192);
     CHECK(nan == 0);
     free(chw);
     worldkv_session_destroy(s);

@@ -532,18 +532,23 @@ int main(void)
     test_ops_more();
     test_errors();
     wk_backend_destroy(g_be);
-    /* the GPU's tiled matmul, forced here so that CI checks it too */
+    /* the GPU's tiled matmul and the direct conv loop, forced here so that
+     * CI checks them too */
     setenv("WORLDKV_MATMUL", "tiled", 1);
+    setenv("WORLDKV_CONV", "direct", 1);
     if (wk_backend_create(&opt, &g_be, err, sizeof err) == 0) {
-        printf("matmul kernel forced: shared-memory tiled\n");
+        printf("forced: shared-memory tiled matmul, direct conv\n");
         test_matmul();
         test_matmul_f16();
         test_matmul_gated();
+        run_conv(3, 9, 11, 5, 3, 1, 1, 1, 0, 0, 1);
+        run_conv(20, 16, 16, 32, 3, 1, 1, 1, 0, 1, 1);
         wk_backend_destroy(g_be);
     } else {
         CHECK(!"backend with the tiled matmul");
     }
     unsetenv("WORLDKV_MATMUL");
+    unsetenv("WORLDKV_CONV");
     test_device_errors();
     uint32_t messages = vkr_total_validation_messages(); /* teardown included */
     printf("validation messages: %u\n", messages);
