@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "vkr_internal.h"
@@ -233,5 +234,9 @@ void vkr_profile_reset(vkr_context *ctx)
 
 void vkr_set_label(vkr_context *ctx, const char *label)
 {
-    ctx->label = label;
+    /* WORLDKV_PROFILE_OPS=1 keeps op names, to see inside the stages */
+    static int by_op = -1;
+    if (by_op < 0)
+        by_op = getenv("WORLDKV_PROFILE_OPS") && *getenv("WORLDKV_PROFILE_OPS") == '1';
+    ctx->label = by_op ? NULL : label;
 }

@@ -28,17 +28,24 @@ def to_unit(frames_u8):
     return torch.from_numpy(frames_u8).float().permute(0, 1, 4, 2, 3) / 127.5 - 1.0
 
 
-def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03):
+def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None):
     """Builds both streams' inputs for clips [B, T]. Context frames are
     noised a little (the engine feeds back its own imperfect frames), and
-    the warps use ground-truth depth jittered by a per-frame scale."""
+    the warps use ground-truth depth jittered by a per-frame scale. With
+    own = (frames [B, T, 3, H, W], depth [B, T, H, W]) from the model itself,
+    those become the context (frame 0 stays the true start frame) and drive
+    the warps, as they do when the engine runs; the targets stay the truth."""
     x = to_unit(frames)                                      # [B, T, 3, H, W]
     d = torch.from_numpy(depth)
     p = torch.from_numpy(poses)
     b, t = x.shape[:2]
     t_ctx = torch.rand(b, t, generator=gen) * ctx_noise
-    x_ctx = (1 - t_ctx[..., None, None, None]) * x + t_ctx[..., None, None, None] * torch.randn(x.shape, generator=gen)
-    d_jit = d * torch.exp(depth_jitter * torch.randn(b, t, 1, 1, generator=gen))
+    base = x
+    if own is not None:
+        base = torch.cat([x[:, :1], own[0][:, 1:].clamp(-1, 1)], 1)
+        t_ctx = torch.zeros(b, t)
+    x_ctx = (1 - t_ctx[..., None, None, None]) * base + t_ctx[..., None, None, None] * torch.randn(x.shape, generator=gen)
+    d_jit = own[1] if own is not None else d * torch.exp(depth_jitter * torch.randn(b, t, 1, 1, generator=gen))
 
     prev = torch.zeros(b, t, 4, cfg.image, cfg.image)
     src = x_ctx[:, :-1].reshape(-1, 3, cfg.image, cfg.image)
@@ -104,6 +111,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tiny", action="store_true", help="a tiny config, for smoke tests")
     ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--self-context", type=float, default=0.0,
+                    help="share of batches whose context is the model's own one-step frames and depth")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     args = ap.parse_args()
@@ -156,6 +165,16 @@ def main():
             g["lr"] = lr
         frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)
         batch = make_batch(cfg, frames, depth, poses, gen)
+        own = rng.random() < args.self_context
+        if own:
+            # the model's own one-step frames (t = 1) and predicted depth, no gradient
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+                ones = torch.ones_like(batch["t_noisy"])
+                noisy = batch["noisy_in"].clone()
+                noisy[:, :, :3] = torch.randn(noisy[:, :, :3].shape, generator=gen)
+                x_own, logd_own = forward_clip(model, batch["clean_in"], noisy, batch["t_clean"], ones,
+                                               batch["motion"], batch["poses"], batch["mem_idx"])
+            batch = make_batch(cfg, frames, depth, poses, gen, own=(x_own.float(), logd_own.float().exp()))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
             rgb, dep = losses(model, batch)
         loss = rgb + args.depth_weight * dep
@@ -171,7 +190,7 @@ def main():
         step += 1
         if step % args.log_every == 0:
             now = time.time()
-            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), lr=lr,
+            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), lr=lr, own_context=own,
                        grad_norm=float(gnorm), sec_per_step=(now - t_last) / args.log_every, time=now)
             t_last = now
             log.write(json.dumps(rec) + "\n")
