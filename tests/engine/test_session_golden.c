@@ -219,6 +219,7 @@ static void test_flat_memory(const char *path, int frames)
     CHECK(dev1000 == dev50);
     CHECK(st.memory_bytes == st50.memory_bytes);
     CHECK(st.memory_slots_used == 8); /* full, and held at M */
+#ifndef __SANITIZE_ADDRESS__
     /* the heap jitters by a few hundred bytes inside Mesa (descriptor pools,
      * submit bookkeeping; measured: one 4 kB step before frame 100, then
      * +-200 bytes with no trend through frame 600); a per-frame leak of
@@ -227,6 +228,11 @@ static void test_flat_memory(const char *path, int frames)
     /* RSS also counts Mesa's worker threads; with a cold shader cache its
      * background writer settles a little later (1.7 MB seen in CI) */
     CHECK(rss1000 - rss50 <= 8192);
+#else
+    /* AddressSanitizer keeps freed memory in quarantine and replaces
+     * mallinfo2: host memory says nothing there (the plain build checks it) */
+    (void)heap50, (void)heap1000, (void)rss50, (void)rss1000;
+#endif
     CHECK(nan == 0);
     free(chw);
     worldkv_session_destroy(s);
