@@ -126,6 +126,9 @@ int wk_unpatchify(wk_backend *be, const wk_tensor *tokens, int p, wk_tensor *img
 typedef struct wk_camera {
     float centre[3], forward[3], right[3], up[3];
 } wk_camera;
+/* The camera of a pose {x, y, z, yaw, pitch} (metres, degrees; axes and
+ * angles as docs/camera.md), computed as tools/train/camera.py does. */
+wk_camera wk_camera_from_pose(const float pose[5]);
 /* Reprojects src[W, H, C] with its z-depth[W, H] from camera `from` into
  * camera `to` (focal length in pixels): out[W, H, C+1] is the warped colour
  * and a validity mask (tools/train/warp.py is the reference). */

@@ -45,17 +45,6 @@ static void fill_noise(worldkv_session *s, int step, float *out, size_t n)
     }
 }
 
-/* The camera the warp sees, exactly as tools/train/camera.py builds it. */
-static wk_camera camera_of(const float p[5])
-{
-    float y = p[3] * 0.017453292519943295f, t = p[4] * 0.017453292519943295f;
-    wk_camera c = {{p[0], p[1], p[2]},
-                   {sinf(y) * cosf(t), sinf(t), -cosf(y) * cosf(t)},
-                   {cosf(y), 0.0f, sinf(y)},
-                   {-sinf(y) * sinf(t), cosf(t), cosf(y) * sinf(t)}};
-    return c;
-}
-
 static int view(worldkv_session *s, const wk_tensor *t, int64_t channel, int64_t channels, wk_tensor *out, char *err,
                 size_t n)
 {
@@ -72,7 +61,7 @@ static int warp_entry(worldkv_session *s, int entry, const float *from, const fl
     int rc = kvm_image(s->mem, entry, &img, err, n) ||
              wk_tensor_view(s->be, &img, 0, h, h, 3, 1, &rgb, err, n) ||
              wk_tensor_view(s->be, &img, 3 * h * h, h, h, 1, 1, &d, err, n);
-    wk_camera a = camera_of(from), b = camera_of(to);
+    wk_camera a = wk_camera_from_pose(from), b = wk_camera_from_pose(to);
     rc = rc || wk_warp(s->be, &rgb, &d, &a, &b, cam_focal_px((int)h), (wk_tensor *)dst, err, n);
     wk_tensor_view_release(s->be, &d), wk_tensor_view_release(s->be, &rgb), wk_tensor_view_release(s->be, &img);
     return rc ? -1 : 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "file_util.h"
+#include "hash.h"
 #include "kv_memory.h"
 #include "session_internal.h"
 
@@ -29,16 +30,6 @@ typedef struct snap_host {
     uint64_t rng;
     kvm_host_state memory;
 } snap_host;
-
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
 
 static uint64_t tensor_bytes(kv_memory *m)
 {
@@ -85,7 +76,7 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     host.frames = s->stats.frames;
     host.rng = s->rng;
     kvm_save_host(s->mem, &host.memory);
-    uint64_t sum = fnv(fnv(0xCBF29CE484222325ull, &h, sizeof h), &host, sizeof host);
+    uint64_t sum = hash_fnv1a(hash_fnv1a(HASH_FNV_SEED, &h, sizeof h), &host, sizeof host);
     int rc = file_write(f, tmp, &h, sizeof h, err, n) || file_write(f, tmp, &host, sizeof host, err, n);
     float *buf = NULL;
     for (int i = 0; !rc && i < kvm_tensor_count(s->mem); i++) {
@@ -94,7 +85,7 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
         buf = malloc((size_t)wk_nbytes(t));
         rc = !buf || wk_tensor_get(s->be, t, buf, err, n) || file_write(f, tmp, buf, (size_t)wk_nbytes(t), err, n);
         if (buf)
-            sum = fnv(sum, buf, (size_t)wk_nbytes(t));
+            sum = hash_fnv1a(sum, buf, (size_t)wk_nbytes(t));
     }
     free(buf);
     rc = rc || file_write(f, tmp, &sum, sizeof sum, err, n);
@@ -146,7 +137,7 @@ int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t
         snprintf(err, n, "%s is truncated", path);
         goto done;
     }
-    uint64_t sum = fnv(fnv(0xCBF29CE484222325ull, &h, sizeof h), &host, sizeof host);
+    uint64_t sum = hash_fnv1a(hash_fnv1a(HASH_FNV_SEED, &h, sizeof h), &host, sizeof host);
     /* read and check everything before touching the session */
     int count = kvm_tensor_count(s->mem);
     buf = malloc((size_t)h.tensor_bytes);
@@ -158,7 +149,7 @@ int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t
         snprintf(err, n, "%s is truncated", path);
         goto done;
     }
-    sum = fnv(sum, buf, (size_t)h.tensor_bytes);
+    sum = hash_fnv1a(sum, buf, (size_t)h.tensor_bytes);
     uint64_t stored;
     if (fread(&stored, sizeof stored, 1, f) != 1 || stored != sum || fgetc(f) != EOF) {
         snprintf(err, n, "%s is damaged (its checksum does not match)", path);

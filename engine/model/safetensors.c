@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "hash.h"
+
 struct st_file {
     char name[256];
     void *map;            /* when mapped by st_open */
@@ -382,10 +384,5 @@ int st_expect(const st_file *f, const char *name, st_dtype dtype, int ndim, cons
 
 uint64_t st_fingerprint(const st_file *f)
 {
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < f->size; i++) {
-        h ^= f->bytes[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
+    return hash_fnv1a(HASH_FNV_SEED, f->bytes, f->size);
 }

@@ -1,4 +1,5 @@
 /* Image-shaped ops: upsampling, patchify/unpatchify and the reprojection warp. */
+#include <math.h>
 #include <string.h>
 
 #include "backend_vk_internal.h"
@@ -96,4 +97,14 @@ int wk_warp(wk_backend *be, const wk_tensor *src, const wk_tensor *depth, const 
         return -1;
     vkr_buffer *binds[3] = {wk_buf(src), wk_buf(depth), &out->buf};
     return wk_vk_dispatch(be, p, binds, push, wk_div_up(w * h, 64), 1, 1, "warp", err, err_size);
+}
+
+wk_camera wk_camera_from_pose(const float pose[5])
+{
+    float y = pose[3] * 0.017453292519943295f, t = pose[4] * 0.017453292519943295f;
+    wk_camera c = {{pose[0], pose[1], pose[2]},
+                   {sinf(y) * cosf(t), sinf(t), -cosf(y) * cosf(t)},
+                   {cosf(y), 0.0f, sinf(y)},
+                   {-sinf(y) * sinf(t), cosf(t), cosf(y) * sinf(t)}};
+    return c;
 }

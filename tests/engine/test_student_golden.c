@@ -52,16 +52,6 @@ static void expect_close(const char *name, const wk_tensor *t, double tol)
     free(got);
 }
 
-static wk_camera camera(const float *pose)
-{
-    float y = pose[3] * 0.017453292519943295f, p = pose[4] * 0.017453292519943295f;
-    wk_camera c = {{pose[0], pose[1], pose[2]},
-                   {sinf(y) * cosf(p), sinf(p), -cosf(y) * cosf(p)},
-                   {cosf(y), 0.0f, sinf(y)},
-                   {-sinf(y) * sinf(p), cosf(p), cosf(y) * sinf(p)}};
-    return c;
-}
-
 int main(int argc, char **argv)
 {
     char err[512];
@@ -143,7 +133,7 @@ int main(int argc, char **argv)
     const float *g_depth = golden("f0.depth", HW);
     for (int64_t i = 0; i < HW; i++)
         d[i] = g_depth[i];
-    wk_camera c0 = camera(poses), c1 = camera(poses + 5);
+    wk_camera c0 = wk_camera_from_pose(poses), c1 = wk_camera_from_pose(poses + 5);
     float focal = 0.5f * (float)H / tanf(33.0f * 0.017453292519943295f);
     CHECK(wk_tensor_alloc(g_be, &src_rgb, H, H, 3, 1, err, sizeof err) == 0);
     CHECK(wk_tensor_alloc(g_be, &depth, H, H, 1, 1, err, sizeof err) == 0);

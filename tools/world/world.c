@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "rng.h"
 
 /* Bold, well separated hues: a region is recognised by its colours. */
@@ -384,24 +385,13 @@ cam_pose world_default_start(const world *w)
     return world_cell_pose(w, 1, 1, 0.0f);
 }
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
-
 uint64_t world_hash(const world *w)
 {
     size_t n = (size_t)w->width * (size_t)w->depth;
-    uint64_t h = 0xCBF29CE484222325ull;
-    h = fnv1a(h, w->solid, n);
-    h = fnv1a(h, w->region, n);
-    h = fnv1a(h, w->landmark, n);
-    h = fnv1a(h, w->styles, sizeof(world_style) * (size_t)w->region_count);
-    h = fnv1a(h, w->landmarks, sizeof(world_landmark) * (size_t)w->landmark_count);
+    uint64_t h = hash_fnv1a(HASH_FNV_SEED, w->solid, n);
+    h = hash_fnv1a(h, w->region, n);
+    h = hash_fnv1a(h, w->landmark, n);
+    h = hash_fnv1a(h, w->styles, sizeof(world_style) * (size_t)w->region_count);
+    h = hash_fnv1a(h, w->landmarks, sizeof(world_landmark) * (size_t)w->landmark_count);
     return h;
 }
