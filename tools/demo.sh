@@ -21,4 +21,8 @@ ffmpeg -loglevel error -y -framerate 20 -i "$out/frames/%05d.png" -c:v libx264 -
 export MESA_SHADER_CACHE_DIR=${MESA_SHADER_CACHE_DIR:-$root/build/mesa-shader-cache}
 "$root/build/apps/worldkv-bench" devices
 "$root/build/apps/worldkv-bench" ops --seconds 0.5
+# the engine on the shipped model: frames/s, per-stage device time, memory
+if [ -f "$root/assets/models/student.safetensors" ]; then
+  "$root/build/apps/worldkv-bench" generate --model "$root/assets/models/student.safetensors" --frames 40 --profile
+fi
 echo "demo: video $out/demo-world.mp4, frames $out/frames/, poses $out/demo_poses.txt, sheet $out/contact-sheet.png"
