@@ -30,6 +30,7 @@ struct student {
     wk_tensor depth_tok, depth_img, depth_mid, depth_raw;
     pass_slot slots[STUDENT_SLOTS];
     int slot;
+    uint32_t rows[MAX_ARENA_KEYS], groups[MAX_ARENA_KEYS]; /* host staging of a pass's key list */
     int trace;
     wk_tensor trace_embed, trace_cond, *trace_blocks;
 };
@@ -249,7 +250,7 @@ int student_pass(student *s, const student_pass_in *in, wk_tensor *const *k_aren
 
     /* host-side inputs: noise-level embedding, motion, sources */
     float temb[4096], feats[(STUDENT_MAX_SOURCES + 1) * COND_SOURCE_FEATURES];
-    static uint32_t rows[MAX_ARENA_KEYS], groups[MAX_ARENA_KEYS];
+    uint32_t *rows = s->rows, *groups = s->groups;
     if (cfg->t_freq > 4096) {
         snprintf(err, n, "t_freq %d is larger than this engine supports", cfg->t_freq);
         return -1;
