@@ -195,7 +195,7 @@ int vkr_submit(vkr_context *ctx, char *err, size_t err_size)
     VKR_CHECK(vkResetFences(ctx->device, 1, &ctx->fence));
     uint32_t timed = ctx->dispatches < VKR_MAX_QUERIES / 2 ? ctx->dispatches : VKR_MAX_QUERIES / 2;
     if (ctx->profile && timed > 0) {
-        static uint64_t stamps[VKR_MAX_QUERIES];
+        uint64_t *stamps = ctx->stamps;
         VKR_CHECK(vkGetQueryPoolResults(ctx->device, ctx->queries, 0, 2 * timed, sizeof(uint64_t) * 2 * timed, stamps,
                                         sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
         for (uint32_t i = 0; i < timed; i++)

@@ -62,6 +62,7 @@ struct vkr_context {
     float timestamp_period_ns;
     uint32_t dispatches;        /* in the open batch */
     const char *query_names[VKR_MAX_QUERIES / 2];
+    uint64_t stamps[VKR_MAX_QUERIES];
     int recording;
     uint32_t validation_messages;
     vkr_block *blocks;
