@@ -103,6 +103,16 @@ static int finish(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
     return 0;
 }
 
+int worldkv_model_image_size(const char *model_path, int *size, char *err, size_t n)
+{
+    st_file *f = NULL;
+    model_config c;
+    int rc = st_open(model_path, &f, err, n) || model_config_parse(st_metadata(f, "config"), model_path, &c, err, n);
+    st_close(f);
+    *size = rc ? 0 : c.image;
+    return rc ? -1 : 0;
+}
+
 int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t n)
 {
     *out = NULL;

@@ -49,6 +49,8 @@ typedef struct worldkv_stats {
     double last_readback_ms;     /* copy back and conversion to RGB8 */
 } worldkv_stats;
 
+/* The frame size a model makes (reads the file's config only). */
+int worldkv_model_image_size(const char *model_path, int *size, char *err, size_t err_size);
 int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t err_size);
 void worldkv_session_destroy(worldkv_session *s);
 /* Moves the camera by one frame of action (no walls) and generates the

@@ -1,0 +1,319 @@
+/* worldkv-render: the offline CLI. A start (an image, or a world seed whose
+ * true first frame is rendered), an action script or camera path, and the
+ * model give a video (MP4, MKV, WebM, a PNG per frame, or Matroska on
+ * stdout), encoded as frames are made. Ctrl-C or a write error finishes the
+ * file cleanly: what was written plays. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "camera.h"
+#include "image_io.h"
+#include "progress.h"
+#include "render.h"
+#include "script.h"
+#include "video_encoder.h"
+#include "world.h"
+#include "worldkv.h"
+
+#ifndef WORLDKV_SOURCE_DIR
+#define WORLDKV_SOURCE_DIR "."
+#endif
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+typedef struct opts {
+    const char *out, *model, *start, *actions, *path, *save, *load;
+    uint64_t world_seed, seed;
+    int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots;
+} opts;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: worldkv-render [-o OUT] [OPTIONS]\n"
+            "\n"
+            "Generates a video with the world model, frame by frame, along an action script or\n"
+            "camera path. With no options: world 1's start, the demo walk, worldkv.mp4.\n"
+            "\n"
+            "  -o OUT               NAME.mp4, NAME.mkv, NAME.webm, NAME%%05d.png, or - (Matroska to\n"
+            "                       stdout: worldkv-render -o - | ffplay -)   (default worldkv.mp4)\n"
+            "  --model FILE         model (default %s/assets/models/student.safetensors)\n"
+            "  --start IMAGE        start from this image (any format FFmpeg reads)\n"
+            "  --world-seed N       or from world N's true first frame (default 1)\n"
+            "  --actions FILE       action script (docs/formats.md; default assets/paths/demo_walk.txt)\n"
+            "  --path FILE          or a camera path (poses relative to the start)\n"
+            "  --frames N           frames to generate (default: the script's length; --stream: until Ctrl-C)\n"
+            "  --fps N              frame rate of the video (default 20, the model's)\n"
+            "  --seed S             noise seed (default 0): the same seed and actions give the same video\n"
+            "  --steps N            denoising steps (default: the model's schedule; fewer is faster)\n"
+            "  --crf N              quality (lower is better; default 23 for H.264, 32 for VP9)\n"
+            "  --scale N            enlarge frames N times, nearest (default 4)\n"
+            "  --side-by-side       the true render (from --world-seed) left of the model's frames\n"
+            "  --stream             a file that plays while it grows; runs until Ctrl-C without --frames\n"
+            "  --memory-slots M     size of the KV memory bank (default 32)\n"
+            "  --save-world FILE    save the world (memory, pose, noise state) at the end\n"
+            "  --load-world FILE    continue a saved world (same model and --memory-slots)\n"
+            "  -q, --quiet          no progress bar\n"
+            "  -h, --help           this help\n",
+            WORLDKV_SOURCE_DIR);
+}
+
+static int parse(int argc, char **argv, opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define VALUE()                                                                                                        \
+    do {                                                                                                               \
+        if (!v) {                                                                                                      \
+            fprintf(stderr, "worldkv-render: %s needs a value\n", a);                                                  \
+            return 2;                                                                                                  \
+        }                                                                                                              \
+        i++;                                                                                                           \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "--stream")) {
+            o->stream = 1;
+        } else if (!strcmp(a, "--side-by-side")) {
+            o->side_by_side = 1;
+        } else if (!strcmp(a, "-o")) {
+            VALUE();
+            o->out = v;
+        } else if (!strcmp(a, "--model")) {
+            VALUE();
+            o->model = v;
+        } else if (!strcmp(a, "--start")) {
+            VALUE();
+            o->start = v;
+        } else if (!strcmp(a, "--actions")) {
+            VALUE();
+            o->actions = v;
+        } else if (!strcmp(a, "--path")) {
+            VALUE();
+            o->path = v;
+        } else if (!strcmp(a, "--save-world")) {
+            VALUE();
+            o->save = v;
+        } else if (!strcmp(a, "--load-world")) {
+            VALUE();
+            o->load = v;
+        } else {
+            static const char *ints[] = {"--frames", "--fps", "--steps", "--crf", "--scale", "--memory-slots"};
+            int *dst[] = {&o->frames, &o->fps, &o->steps, &o->crf, &o->scale, &o->memory_slots};
+            static const long lo[] = {1, 1, 0, 0, 1, 1}, hi[] = {100000000, 240, 8, 63, 16, 256};
+            int k = -1;
+            for (int j = 0; j < 6; j++)
+                if (!strcmp(a, ints[j]))
+                    k = j;
+            if (k >= 0 || !strcmp(a, "--seed") || !strcmp(a, "--world-seed")) {
+                VALUE();
+                char *end;
+                unsigned long long x = strtoull(v, &end, 10);
+                if (end == v || *end || v[0] == '-' || (k >= 0 && ((long)x < lo[k] || (long)x > hi[k]))) {
+                    if (k >= 0)
+                        fprintf(stderr, "worldkv-render: %s expects a whole number from %ld to %ld, got '%s'\n", a,
+                                lo[k], hi[k], v);
+                    else
+                        fprintf(stderr, "worldkv-render: %s expects a non-negative whole number, got '%s'\n", a, v);
+                    return 2;
+                }
+                if (k >= 0)
+                    *dst[k] = (int)x;
+                else if (!strcmp(a, "--seed"))
+                    o->seed = x;
+                else
+                    o->world_seed = x;
+            } else {
+                fprintf(stderr, "worldkv-render: unknown option '%s' (see worldkv-render --help)\n", a);
+                return 2;
+            }
+        }
+#undef VALUE
+    }
+    if (o->actions && o->path) {
+        fprintf(stderr, "worldkv-render: give --actions or --path, not both\n");
+        return 2;
+    }
+    if (o->side_by_side && o->start) {
+        fprintf(stderr, "worldkv-render: --side-by-side needs a world start (--world-seed), not --start\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Writes `size` x `size` RGB, enlarged `scale` times, into a frame `cols` wide at column col. */
+static void blit(uint8_t *dst, int dst_w, int col, const uint8_t *src, int size, int scale)
+{
+    for (int y = 0; y < size * scale; y++)
+        for (int x = 0; x < size * scale; x++)
+            memcpy(dst + ((size_t)y * (size_t)dst_w + (size_t)(col + x)) * 3,
+                   src + ((size_t)(y / scale) * (size_t)size + (size_t)(x / scale)) * 3, 3);
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {0};
+    o.world_seed = 1;
+    o.fps = 20;
+    o.scale = 4;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    char err[1024], model_default[1024], script_default[1024];
+    snprintf(model_default, sizeof model_default, "%s/assets/models/student.safetensors", WORLDKV_SOURCE_DIR);
+    snprintf(script_default, sizeof script_default, "%s/assets/paths/demo_walk.txt", WORLDKV_SOURCE_DIR);
+    if (!o.model)
+        o.model = getenv("WORLDKV_MODEL") ? getenv("WORLDKV_MODEL") : model_default;
+    if (!o.out)
+        o.out = "worldkv.mp4";
+    action_script script = {0};
+    camera_path cpath = {0};
+    if (o.path ? script_load_path(o.path, &cpath, err, sizeof err)
+               : script_load_actions(o.actions ? o.actions : script_default, &script, err, sizeof err)) {
+        fprintf(stderr, "worldkv-render: %s\n", err);
+        return 1;
+    }
+    int frames = o.frames ? o.frames : (o.stream ? 0 : (o.path ? cpath.total_frames - 1 : script.total_frames));
+    int status = 1, png = strchr(o.out, '%') != NULL;
+    world *w = NULL;
+    worldkv_session *s = NULL;
+    venc *v = NULL;
+    uint8_t *start = NULL, *gen = NULL, *truth = NULL, *canvas = NULL;
+    worldkv_options wo = {0};
+    wo.model_path = o.model;
+    wo.seed = o.seed;
+    wo.steps = o.steps;
+    wo.memory_slots = o.memory_slots;
+    if (!o.start) {
+        w = world_create(o.world_seed, WORLD_DEFAULT_CELLS, err, sizeof err);
+        if (!w)
+            goto fail_msg;
+    }
+    int size;
+    if (worldkv_model_image_size(o.model, &size, err, sizeof err) != 0)
+        goto fail_msg;
+    cam_pose p0 = w ? world_default_start(w) : (cam_pose){0, CAM_EYE_HEIGHT, 0, 0, 0};
+    float pose0[5] = {p0.x, p0.y, p0.z, p0.yaw, p0.pitch};
+    memcpy(wo.start_pose, pose0, sizeof pose0);
+    if (w) { /* the true first frame of the world, at the model's size */
+        start = malloc((size_t)size * (size_t)size * 3);
+        if (!start || world_render(w, p0, size, size, start, NULL) != 0) {
+            snprintf(err, sizeof err, "cannot render world %llu's start at %d pixels", (unsigned long long)o.world_seed,
+                     size);
+            goto fail_msg;
+        }
+        wo.start_rgb = start;
+    } else {
+        wo.start_image = o.start;
+    }
+    if (worldkv_session_create(&wo, &s, err, sizeof err) != 0)
+        goto fail_msg;
+    if (o.load && worldkv_session_load(s, o.load, err, sizeof err) != 0)
+        goto fail_msg;
+    int tile = size * o.scale, width = o.side_by_side ? 2 * tile : tile;
+    gen = malloc((size_t)size * (size_t)size * 3);
+    truth = malloc((size_t)size * (size_t)size * 3);
+    canvas = malloc((size_t)width * (size_t)tile * 3);
+    if (!gen || !truth || !canvas) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail_msg;
+    }
+    if (!png) {
+        venc_options vo = {o.out, width, tile, o.fps, o.crf, o.stream || !strcmp(o.out, "-")};
+        if (venc_open(&vo, &v, err, sizeof err) != 0)
+            goto fail_msg;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
+    progress bar;
+    progress_begin(&bar, "render", "frames", frames ? frames : 1);
+    if (o.quiet || !frames)
+        bar.enabled = 0;
+    float pose[5];
+    memcpy(pose, wo.start_pose, sizeof pose);
+    int written = 0;
+    double t0 = progress_now_s();
+    for (int t = 0; (frames == 0 || t <= frames) && !g_stop; t++) {
+        if (t == 0) {
+            float chw[3 * 512 * 512];
+            if (worldkv_session_last_frame(s, chw, NULL, err, sizeof err) != 0)
+                goto fail_msg;
+            for (int i = 0; i < size * size; i++)
+                for (int c = 0; c < 3; c++) {
+                    float x = (chw[c * size * size + i] + 1.0f) * 127.5f + 0.5f;
+                    gen[i * 3 + c] = (uint8_t)(x < 0 ? 0 : (x > 255 ? 255 : x));
+                }
+        } else if (o.path) {
+            cam_pose p = script_path_pose_at(&cpath, t);
+            float rel[5] = {wo.start_pose[0] + p.x, p.y, wo.start_pose[2] + p.z, p.yaw, p.pitch};
+            memcpy(pose, rel, sizeof pose);
+            if (worldkv_session_step_to(s, pose, gen, err, sizeof err) != 0)
+                goto fail_msg;
+        } else {
+            cam_action a = script_action_at(&script, (t - 1) % (script.total_frames ? script.total_frames : 1));
+            float act[5] = {a.forward, a.strafe, a.turn, a.look, a.run};
+            if (worldkv_session_step(s, act, gen, pose, err, sizeof err) != 0)
+                goto fail_msg;
+        }
+        blit(canvas, width, o.side_by_side ? tile : 0, gen, size, o.scale);
+        if (o.side_by_side) {
+            cam_pose p = {pose[0], pose[1], pose[2], pose[3], pose[4]};
+            world_render(w, p, size, size, truth, NULL);
+            blit(canvas, width, 0, truth, size, o.scale);
+        }
+        if (png) {
+            char name[1200];
+            char *pct = strchr(o.out, '%');
+            snprintf(name, sizeof name, "%.*s%05d%s", (int)(pct - o.out), o.out, t, strchr(pct, 'd') + 1);
+            if (image_write_png(name, canvas, width, tile, err, sizeof err) != 0)
+                goto fail_msg;
+        } else if (venc_write(v, canvas, err, sizeof err) != 0) {
+            goto fail_msg;
+        }
+        written++;
+        progress_update(&bar, t);
+    }
+    progress_end(&bar);
+    if (v) {
+        int bad = venc_close(v, err, sizeof err);
+        v = NULL;
+        if (bad)
+            goto fail_msg;
+    }
+    if (o.save && worldkv_session_save(s, o.save, err, sizeof err) != 0)
+        goto fail_msg;
+    double secs = progress_now_s() - t0;
+    fprintf(stderr, "worldkv-render: %d frames to %s in %.1f s (%.1f frames/s)%s\n", written, o.out, secs,
+            secs > 0 ? written / secs : 0.0, g_stop ? ", stopped by a signal; the file is complete" : "");
+    status = 0;
+    goto done;
+fail_msg:
+    fprintf(stderr, "worldkv-render: %s\n", err);
+    if (v) { /* finish what was written, so that it plays */
+        char ignored[256];
+        venc_close(v, ignored, sizeof ignored);
+        v = NULL;
+    }
+done:
+    venc_close(v, err, sizeof err);
+    worldkv_session_destroy(s);
+    world_destroy(w);
+    script_free_actions(&script);
+    script_free_path(&cpath);
+    free(start), free(gen), free(truth), free(canvas);
+    return status;
+}

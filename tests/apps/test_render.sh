@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# worldkv-render as users meet it, with the small test model: formats and
+# their frame counts (ffprobe), PNG patterns, side by side, stdout pipes,
+# streaming stopped by Ctrl-C (the file must play), a full disk, bad input,
+# and saving then continuing a world.
+set -u
+bin=$1
+model=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+checks=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+frames_of() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height,r_frame_rate -of csv=p=0 "$1" 2>/dev/null; }
+expect() {
+  local want=$1 pattern=$2; shift 3
+  checks=$((checks + 1))
+  local out status
+  out=$("$@" 2>&1); status=$?
+  [ "$status" -eq "$want" ] || fail "'$*' exited $status, expected $want: $out"
+  [ -z "$pattern" ] || grep -qE -- "$pattern" <<<"$out" || fail "'$*' output lacks /$pattern/: $out"
+}
+r() { "$bin" --model "$model" -q "$@"; }
+
+expect 0 "usage: worldkv-render" -- "$bin" --help
+for ext in mp4 mkv webm; do
+  expect 0 "6 frames to" -- r --frames 5 -o "$tmp/out.$ext"
+  checks=$((checks + 1))
+  [ "$(frames_of "$tmp/out.$ext")" = "256,256,20/1,6" ] || fail "out.$ext: $(frames_of "$tmp/out.$ext")"
+done
+expect 0 "4 frames to" -- r --frames 3 -o "$tmp/f_%05d.png"
+checks=$((checks + 1))
+[ "$(ls "$tmp"/f_*.png | wc -l)" -eq 4 ] || fail "expected 4 PNG frames"
+expect 0 "" -- r --frames 2 --side-by-side --scale 2 -o "$tmp/sbs.mp4"
+checks=$((checks + 1))
+[ "$(frames_of "$tmp/sbs.mp4")" = "256,128,20/1,3" ] || fail "side by side: $(frames_of "$tmp/sbs.mp4")"
+checks=$((checks + 1))
+[ "$(r --frames 4 -o - 2>/dev/null | ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 - 2>/dev/null)" = 5 ] \
+  || fail "stdout pipe"
+
+# streaming until Ctrl-C: the file is finished and plays
+"$bin" --model "$model" -q --stream -o "$tmp/live.mp4" 2> "$tmp/live.err" &
+pid=$!
+sleep 4
+kill -INT $pid
+wait $pid
+status=$?
+checks=$((checks + 1))
+[ $status -eq 0 ] || fail "stream stopped by SIGINT exited $status: $(cat "$tmp/live.err")"
+grep -q "stopped by a signal; the file is complete" "$tmp/live.err" || fail "no stop message: $(cat "$tmp/live.err")"
+n=$(frames_of "$tmp/live.mp4" | cut -d, -f4)
+[ "${n:-0}" -ge 2 ] || fail "the stopped stream does not play ($n frames)"
+
+ln -s /dev/full "$tmp/full.mkv"
+expect 1 "the disk is full" -- r --frames 40 -o "$tmp/full.mkv"
+printf '5 forward\n2 fly\n' > "$tmp/bad.txt"
+expect 1 "bad.txt:2: unknown action 'fly'" -- r --actions "$tmp/bad.txt" -o "$tmp/x.mp4"
+expect 1 "cannot open model /nonexistent.safetensors" -- "$bin" --model /nonexistent.safetensors -o "$tmp/x.mp4"
+expect 1 "cannot tell the video format" -- r --frames 2 -o "$tmp/x.avi"
+expect 2 "--frames expects a whole number" -- r --frames 0 -o "$tmp/x.mp4"
+expect 2 "unknown option '--bogus'" -- r --bogus
+expect 1 "cannot open image /nonexistent.png" -- r --start /nonexistent.png -o "$tmp/x.mp4"
+
+# save a world, continue it
+expect 0 "" -- r --frames 5 -o "$tmp/a.mkv" --save-world "$tmp/w.snap"
+expect 0 "4 frames to" -- r --frames 3 -o "$tmp/b.mkv" --load-world "$tmp/w.snap"
+head -c 100 "$tmp/w.snap" > "$tmp/bad.snap"
+expect 1 "truncated" -- r --frames 3 -o "$tmp/c.mkv" --load-world "$tmp/bad.snap"
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
