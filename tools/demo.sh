@@ -21,8 +21,10 @@ ffmpeg -loglevel error -y -framerate 20 -i "$out/frames/%05d.png" -c:v libx264 -
 export MESA_SHADER_CACHE_DIR=${MESA_SHADER_CACHE_DIR:-$root/build/mesa-shader-cache}
 "$root/build/apps/worldkv-bench" devices
 "$root/build/apps/worldkv-bench" ops --seconds 0.5
-# the engine on the shipped model: frames/s, per-stage device time, memory
+# the world model on the shipped defaults: world 1's start, the demo walk,
+# the truth on the left and the model on the right; then its speed
 if [ -f "$root/assets/models/student.safetensors" ]; then
+  "$root/build/apps/worldkv-render" --side-by-side -o "$out/worldkv-demo.mp4"
   "$root/build/apps/worldkv-bench" generate --model "$root/assets/models/student.safetensors" --frames 40 --profile
 fi
-echo "demo: video $out/demo-world.mp4, frames $out/frames/, poses $out/demo_poses.txt, sheet $out/contact-sheet.png"
+echo "demo: model video $out/worldkv-demo.mp4, world video $out/demo-world.mp4, frames $out/frames/, poses $out/demo_poses.txt, sheet $out/contact-sheet.png"
