@@ -25,4 +25,5 @@ def load_student(path):
         cfg = config_from_dict(state["config"])
         model = Student(cfg)
         model.load_state_dict(state["ema"])
+    # the exported config may ship a shorter schedule than was trained
     return model.eval()

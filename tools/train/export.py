@@ -131,6 +131,8 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--golden", help="folder for golden vectors")
     ap.add_argument("--golden-frames", type=int, default=7)
+    ap.add_argument("--steps", type=int, help="ship only the first N noise levels of the trained schedule "
+                    "(the sampler's default steps; the engine can still be asked for fewer)")
     args = ap.parse_args()
     if not args.checkpoint:
         if not args.golden:
@@ -142,6 +144,10 @@ def main():
     if not args.out:
         ap.error("--checkpoint needs --out")
     model = load_student(args.checkpoint)
+    if args.steps:
+        if not 1 <= args.steps <= len(model.cfg.schedule):
+            ap.error(f"--steps must be 1 to {len(model.cfg.schedule)}")
+        model.cfg.schedule = tuple(model.cfg.schedule[: args.steps])
     state = torch.load(args.checkpoint)
     meta = {"config": json.dumps(config_json(model.cfg)), "training_step": str(state["step"])}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
