@@ -8,18 +8,8 @@ bin=$1
 model=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source "$(dirname "$0")/../cli_lib.sh"
 frames_of() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height,r_frame_rate -of csv=p=0 "$1" 2>/dev/null; }
-expect() {
-  local want=$1 pattern=$2; shift 3
-  checks=$((checks + 1))
-  local out status
-  out=$("$@" 2>&1); status=$?
-  [ "$status" -eq "$want" ] || fail "'$*' exited $status, expected $want: $out"
-  [ -z "$pattern" ] || grep -qE -- "$pattern" <<<"$out" || fail "'$*' output lacks /$pattern/: $out"
-}
 r() { "$bin" --model "$model" -q "$@"; }
 
 expect 0 "usage: worldkv-render" -- "$bin" --help
@@ -67,5 +57,4 @@ expect 0 "4 frames to" -- r --frames 3 -o "$tmp/b.mkv" --load-world "$tmp/w.snap
 head -c 100 "$tmp/w.snap" > "$tmp/bad.snap"
 expect 1 "truncated" -- r --frames 3 -o "$tmp/c.mkv" --load-world "$tmp/bad.snap"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -5,20 +5,7 @@ set -u
 bin=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
-
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# expect STATUS GREP_PATTERN -- COMMAND...: exit status and a stderr/stdout match
-expect() {
-  local want=$1 pattern=$2; shift 3
-  checks=$((checks + 1))
-  local out status
-  out=$("$@" 2>&1); status=$?
-  [ "$status" -eq "$want" ] || fail "'$*' exited $status, expected $want: $out"
-  [ -z "$pattern" ] || grep -qE -- "$pattern" <<<"$out" || fail "'$*' output lacks /$pattern/: $out"
-}
+source "$(dirname "$0")/../cli_lib.sh"
 
 expect 0 "commands:" -- "$bin" --help
 for c in dataset render sheet bench; do expect 0 "usage: worldkv-world $c" -- "$bin" $c --help; done
@@ -77,5 +64,4 @@ expect 0 "contact sheet" -- "$bin" sheet -o "$tmp/sheet.png" --episodes 2 --fram
 expect 0 "render +64x64" -- "$bin" bench --sizes 64 --seconds 0.05
 expect 0 '"op": "render", "shape": \[32, 32, 3\]' -- "$bin" bench --sizes 32 --seconds 0.05 --json
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
