@@ -172,6 +172,11 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    /* before anything slow: a Ctrl-C during set-up must not be lost (shells
+     * start background jobs with SIGINT ignored until a handler is set) */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
     char err[1024], model_default[1024], script_default[1024];
     snprintf(model_default, sizeof model_default, "%s/assets/models/student.safetensors", WORLDKV_SOURCE_DIR);
     snprintf(script_default, sizeof script_default, "%s/assets/paths/demo_walk.txt", WORLDKV_SOURCE_DIR);
@@ -236,9 +241,6 @@ int main(int argc, char **argv)
         if (venc_open(&vo, &v, err, sizeof err) != 0)
             goto fail_msg;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
     progress bar;
     progress_begin(&bar, "render", "frames", frames ? frames : 1);
     if (o.quiet || !frames)
@@ -247,7 +249,8 @@ int main(int argc, char **argv)
     memcpy(pose, wo.start_pose, sizeof pose);
     int written = 0;
     double t0 = progress_now_s();
-    for (int t = 0; (frames == 0 || t <= frames) && !g_stop; t++) {
+    /* a signal during set-up still writes the start frame: the file plays */
+    for (int t = 0; (frames == 0 || t <= frames) && (t == 0 || !g_stop); t++) {
         if (t == 0) {
             float chw[3 * 512 * 512];
             if (worldkv_session_last_frame(s, chw, NULL, err, sizeof err) != 0)

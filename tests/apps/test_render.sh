@@ -28,11 +28,20 @@ checks=$((checks + 1))
 [ "$(r --frames 4 -o - 2>/dev/null | ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 - 2>/dev/null)" = 5 ] \
   || fail "stdout pipe"
 
-# streaming until Ctrl-C: the file is finished and plays
+# streaming until Ctrl-C: the file is finished and plays. Wait until a
+# fragment is on disk (set-up is slow under the sanitizers), then stop it.
 "$bin" --model "$model" -q --stream -o "$tmp/live.mp4" 2> "$tmp/live.err" &
 pid=$!
-sleep 4
+for _ in $(seq 1 240); do
+  [ -s "$tmp/live.mp4" ] && [ "$(stat -c %s "$tmp/live.mp4")" -gt 2000 ] && break
+  sleep 0.5
+done
 kill -INT $pid
+for _ in $(seq 1 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+if kill -0 $pid 2>/dev/null; then
+  kill -KILL $pid
+  fail "the stream did not stop within 60 s of SIGINT"
+fi
 wait $pid
 status=$?
 checks=$((checks + 1))
