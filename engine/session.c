@@ -185,7 +185,7 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
         wk_abort(s->be);
         goto fail;
     }
-    if (wk_end(s->be, err, n) || finish(s, NULL, err, n))
+    if (wk_end(s->be, err, n))
         goto fail;
     s->time = 1;
     s->stats.frames = 1;
@@ -316,6 +316,11 @@ int worldkv_session_step(worldkv_session *s, const float action[5], uint8_t *rgb
     if (pose)
         memcpy(pose, next, sizeof next);
     return 0;
+}
+
+int worldkv_session_last_rgb(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
+{
+    return finish(s, rgb, err, n);
 }
 
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t n)

@@ -226,8 +226,7 @@ static int cmd_generate(const bench_opts *o)
         }
         double dt = now_s() - t;
         worldkv_session_get_stats(s, &st);
-        float probe[3];
-        if (worldkv_session_last_frame(s, NULL, NULL, err, sizeof err) == 0 && (i + 1) % 100 == 0) {
+        if ((i + 1) % 100 == 0) { /* a NaN check every 100 frames */
             float *chw = malloc(sizeof(float) * 3 * (size_t)st.image_size * (size_t)st.image_size);
             if (chw && worldkv_session_last_frame(s, chw, NULL, err, sizeof err) == 0)
                 for (int k = 0; k < 3 * st.image_size * st.image_size; k++)
@@ -237,7 +236,6 @@ static int cmd_generate(const bench_opts *o)
                     }
             free(chw);
         }
-        (void)probe;
         if (i == 0) {
             first = dt; /* pays for pipeline compilation */
         } else {

@@ -252,14 +252,8 @@ int main(int argc, char **argv)
     /* a signal during set-up still writes the start frame: the file plays */
     for (int t = 0; (frames == 0 || t <= frames) && (t == 0 || !g_stop); t++) {
         if (t == 0) {
-            float chw[3 * 512 * 512];
-            if (worldkv_session_last_frame(s, chw, NULL, err, sizeof err) != 0)
+            if (worldkv_session_last_rgb(s, gen, err, sizeof err) != 0)
                 goto fail_msg;
-            for (int i = 0; i < size * size; i++)
-                for (int c = 0; c < 3; c++) {
-                    float x = (chw[c * size * size + i] + 1.0f) * 127.5f + 0.5f;
-                    gen[i * 3 + c] = (uint8_t)(x < 0 ? 0 : (x > 255 ? 255 : x));
-                }
         } else if (o.path) {
             cam_pose p = script_path_pose_at(&cpath, t);
             float rel[5] = {wo.start_pose[0] + p.x, p.y, wo.start_pose[2] + p.z, p.yaw, p.pitch};

@@ -61,6 +61,8 @@ int worldkv_session_step(worldkv_session *s, const float action[WORLDKV_ACTION_D
 /* Generates the frame at an explicit pose (camera paths, golden tests). */
 int worldkv_session_step_to(worldkv_session *s, const float pose[WORLDKV_POSE_DIM], uint8_t *rgb, char *err,
                             size_t err_size);
+/* The last frame as size x size RGB8 (after create: the start frame). */
+int worldkv_session_last_rgb(worldkv_session *s, uint8_t *rgb, char *err, size_t err_size);
 /* The last frame as floats in [-1, 1], [3, size, size], and its depth. */
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t err_size);
 void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);

@@ -52,6 +52,22 @@ static void expect_close(const char *name, const wk_tensor *t, double tol)
     free(got);
 }
 
+/* A pass's traced embedding, conditioning and block outputs against the
+ * golden values named TAG.embed, TAG.cond, TAG.block0... */
+static void expect_traces(const student *s, const char *tag, int depth, double tol)
+{
+    char name[64], block[16];
+    snprintf(name, sizeof name, "%s.embed", tag);
+    expect_close(name, student_trace(s, "embed"), tol);
+    snprintf(name, sizeof name, "%s.cond", tag);
+    expect_close(name, student_trace(s, "cond"), tol);
+    for (int l = 0; l < depth; l++) {
+        snprintf(name, sizeof name, "%s.block%d", tag, l);
+        snprintf(block, sizeof block, "block%d", l);
+        expect_close(name, student_trace(s, block), tol);
+    }
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -101,14 +117,7 @@ int main(int argc, char **argv)
         wk_abort(g_be);
     }
     CHECK(ok);
-    expect_close("f0.clean.embed", student_trace(s, "embed"), tol);
-    expect_close("f0.clean.cond", student_trace(s, "cond"), tol);
-    for (int l = 0; l < cfg.depth; l++) {
-        char name[64], block[16];
-        snprintf(name, sizeof name, "f0.clean.block%d", l);
-        snprintf(block, sizeof block, "block%d", l);
-        expect_close(name, student_trace(s, block), tol);
-    }
+    expect_traces(s, "f0.clean", cfg.depth, tol);
     expect_close("f0.clean.out", &out_depth, tol);
 
     /* the start frame becomes the sink: its keys and values move to rows [N, 2N) */
@@ -165,14 +174,7 @@ int main(int argc, char **argv)
         wk_abort(g_be);
     }
     CHECK(ok);
-    expect_close("f1.step0.embed", student_trace(s, "embed"), tol);
-    expect_close("f1.step0.cond", student_trace(s, "cond"), tol);
-    for (int l = 0; l < cfg.depth; l++) {
-        char name[64], block[16];
-        snprintf(name, sizeof name, "f1.step0.block%d", l);
-        snprintf(block, sizeof block, "block%d", l);
-        expect_close(name, student_trace(s, block), tol);
-    }
+    expect_traces(s, "f1.step0", cfg.depth, tol);
     expect_close("f1.step0.out", &out_rgb, tol);
 
     wk_tensor_free(g_be, &warped), wk_tensor_free(g_be, &depth), wk_tensor_free(g_be, &src_rgb);
