@@ -28,7 +28,7 @@ def to_unit(frames_u8):
     return torch.from_numpy(frames_u8).float().permute(0, 1, 4, 2, 3) / 127.5 - 1.0
 
 
-def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None):
+def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None, mem_own=None):
     """Builds both streams' inputs for clips [B, T]. Context frames are
     noised a little (the engine feeds back its own imperfect frames), and
     the warps use ground-truth depth jittered by a per-frame scale. With
@@ -59,7 +59,9 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
     if has.any():
         bi, ji = torch.nonzero(has, as_tuple=True)
         ii = best[bi, ji]
-        wm, mm = warp(x_ctx[bi, ii], d_jit[bi, ii], p[bi, ii], p[bi, ji])
+        m_rgb, m_dep = (x_ctx, d_jit) if mem_own is None else (
+            torch.cat([x[:, :1], mem_own[0][:, 1:].clamp(-1, 1)], 1), mem_own[1])
+        wm, mm = warp(m_rgb[bi, ii], m_dep[bi, ii], p[bi, ii], p[bi, ji])
         mem[bi, ji] = torch.cat([wm, mm], 1)
 
     # noise levels: mostly the sampler's own, some uniform
@@ -85,7 +87,33 @@ def losses(model, batch):
     x0, logd = x0.float(), logd.float()
     rgb = F.mse_loss(x0[:, 1:], batch["target"][:, 1:])
     depth = F.l1_loss(logd, batch["log_depth"])
-    return rgb, depth
+    return rgb, depth, gradient_l1(x0[:, 1:], batch["target"][:, 1:])
+
+
+def gradient_l1(a, b):
+    """L1 between horizontal and vertical finite differences: MSE alone
+    answers uncertainty with blur, this pays for missing edges."""
+    dx = lambda x: x[..., :, 1:] - x[..., :, :-1]  # noqa: E731
+    dy = lambda x: x[..., 1:, :] - x[..., :-1, :]  # noqa: E731
+    return F.l1_loss(dx(a), dx(b)) + F.l1_loss(dy(a), dy(b))
+
+
+def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
+    """Rebuilds the batch with the model's own one-step frames (t = 1) and
+    predicted depth as context, args.self_rounds times over, no gradient.
+    The memory frames come from the first round (see make_batch)."""
+    first = None
+    for _ in range(max(1, args.self_rounds)):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+            ones = torch.ones_like(batch["t_noisy"])
+            noisy = batch["noisy_in"].clone()
+            noisy[:, :, :3] = torch.randn(noisy[:, :, :3].shape, generator=gen)
+            x_own, logd_own = forward_clip(model, batch["clean_in"], noisy, batch["t_clean"], ones,
+                                           batch["motion"], batch["poses"], batch["mem_idx"])
+        own = (x_own.float(), logd_own.float().exp())
+        first = first or own
+        batch = make_batch(cfg, frames, depth, poses, gen, own=own, mem_own=first)
+    return batch
 
 
 def save(path, state):
@@ -113,6 +141,11 @@ def main():
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--self-context", type=float, default=0.0,
                     help="share of batches whose context is the model's own one-step frames and depth")
+    ap.add_argument("--self-rounds", type=int, default=1,
+                    help="rounds of own context: round k feeds round k-1's frames back, so frame t's context "
+                         "is a min(t, k)-frame chain of the model's own output, as in a rollout")
+    ap.add_argument("--grad-weight", type=float, default=0.0,
+                    help="weight of an L1 loss on image gradients (against blur)")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     args = ap.parse_args()
@@ -167,17 +200,10 @@ def main():
         batch = make_batch(cfg, frames, depth, poses, gen)
         own = rng.random() < args.self_context
         if own:
-            # the model's own one-step frames (t = 1) and predicted depth, no gradient
-            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-                ones = torch.ones_like(batch["t_noisy"])
-                noisy = batch["noisy_in"].clone()
-                noisy[:, :, :3] = torch.randn(noisy[:, :, :3].shape, generator=gen)
-                x_own, logd_own = forward_clip(model, batch["clean_in"], noisy, batch["t_clean"], ones,
-                                               batch["motion"], batch["poses"], batch["mem_idx"])
-            batch = make_batch(cfg, frames, depth, poses, gen, own=(x_own.float(), logd_own.float().exp()))
+            batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            rgb, dep = losses(model, batch)
-        loss = rgb + args.depth_weight * dep
+            rgb, dep, grad = losses(model, batch)
+        loss = rgb + args.depth_weight * dep + args.grad_weight * grad
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -190,7 +216,8 @@ def main():
         step += 1
         if step % args.log_every == 0:
             now = time.time()
-            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), lr=lr, own_context=own,
+            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), grad_l1=grad.item(),
+                       lr=lr, own_context=own,
                        grad_norm=float(gnorm), sec_per_step=(now - t_last) / args.log_every, time=now)
             t_last = now
             log.write(json.dumps(rec) + "\n")
