@@ -341,6 +341,28 @@ void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out)
     out->memory_bytes = ms.arena_bytes + ms.image_bytes;
 }
 
+void worldkv_session_get_pose(const worldkv_session *s, float pose[5])
+{
+    memcpy(pose, s->pose, sizeof s->pose);
+}
+
+int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < kvm_slot_count(s->mem) && n < max; i++) {
+        const kvm_entry *e = kvm_bank_entry(s->mem, i);
+        if (!e || !e->valid)
+            continue;
+        memcpy(out[n].pose, e->pose, sizeof out[n].pose);
+        out[n].frame = e->frame;
+        out[n].retrieved = 0;
+        for (int j = 0; j < s->stats.retrieved_count && j < 8; j++)
+            out[n].retrieved |= s->stats.retrieved_frames[j] == e->frame;
+        n++;
+    }
+    return n;
+}
+
 void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames)
 {
     const vkr_profile_entry *e;

@@ -19,3 +19,22 @@ finish() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" -eq 0 ]
 }
+
+# `interrupt_when_grown FILE BYTES PID`: waits (up to 2 min) until FILE
+# holds more than BYTES, sends SIGINT to PID and waits (up to 1 min) for it
+# to exit. Returns its exit status, or 124 when it had to be killed.
+interrupt_when_grown() {
+  local file=$1 bytes=$2 pid=$3
+  for _ in $(seq 1 240); do
+    [ -s "$file" ] && [ "$(stat -c %s "$file")" -gt "$bytes" ] && break
+    sleep 0.5
+  done
+  kill -INT "$pid"
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    wait "$pid"
+    return 124
+  fi
+  wait "$pid"
+}

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
   libcjson-dev
+  libsdl2-dev xvfb xauth xdotool
   libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers
   python3-numpy python3-torch libopenblas0-pthread
 )

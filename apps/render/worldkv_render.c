@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_start.h"
 #include "camera.h"
 #include "image_io.h"
 #include "progress.h"
@@ -177,11 +178,8 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
-    char err[1024], model_default[1024], script_default[1024];
-    snprintf(model_default, sizeof model_default, "%s/assets/models/student.safetensors", WORLDKV_SOURCE_DIR);
+    char err[1024], model_buf[1024], script_default[1024];
     snprintf(script_default, sizeof script_default, "%s/assets/paths/demo_walk.txt", WORLDKV_SOURCE_DIR);
-    if (!o.model)
-        o.model = getenv("WORLDKV_MODEL") ? getenv("WORLDKV_MODEL") : model_default;
     if (!o.out)
         o.out = "worldkv.mp4";
     action_script script = {0};
@@ -193,37 +191,19 @@ int main(int argc, char **argv)
     }
     int frames = o.frames ? o.frames : (o.stream ? 0 : (o.path ? cpath.total_frames - 1 : script.total_frames));
     int status = 1, png = strchr(o.out, '%') != NULL;
-    world *w = NULL;
+    app_start st = {0};
     worldkv_session *s = NULL;
     venc *v = NULL;
-    uint8_t *start = NULL, *gen = NULL, *truth = NULL, *canvas = NULL;
+    uint8_t *gen = NULL, *truth = NULL, *canvas = NULL;
     worldkv_options wo = {0};
-    wo.model_path = o.model;
     wo.seed = o.seed;
     wo.steps = o.steps;
     wo.memory_slots = o.memory_slots;
-    if (!o.start) {
-        w = world_create(o.world_seed, WORLD_DEFAULT_CELLS, err, sizeof err);
-        if (!w)
-            goto fail_msg;
-    }
-    int size;
-    if (worldkv_model_image_size(o.model, &size, err, sizeof err) != 0)
+    if (app_start_prepare(app_model_path(o.model, model_buf, sizeof model_buf), o.start, o.world_seed, &st, &wo, err,
+                          sizeof err) != 0)
         goto fail_msg;
-    cam_pose p0 = w ? world_default_start(w) : (cam_pose){0, CAM_EYE_HEIGHT, 0, 0, 0};
-    float pose0[5] = {p0.x, p0.y, p0.z, p0.yaw, p0.pitch};
-    memcpy(wo.start_pose, pose0, sizeof pose0);
-    if (w) { /* the true first frame of the world, at the model's size */
-        start = malloc((size_t)size * (size_t)size * 3);
-        if (!start || world_render(w, p0, size, size, start, NULL) != 0) {
-            snprintf(err, sizeof err, "cannot render world %llu's start at %d pixels", (unsigned long long)o.world_seed,
-                     size);
-            goto fail_msg;
-        }
-        wo.start_rgb = start;
-    } else {
-        wo.start_image = o.start;
-    }
+    world *w = st.world;
+    int size = st.size;
     if (worldkv_session_create(&wo, &s, err, sizeof err) != 0)
         goto fail_msg;
     if (o.load && worldkv_session_load(s, o.load, err, sizeof err) != 0)
@@ -308,9 +288,9 @@ fail_msg:
 done:
     venc_close(v, err, sizeof err);
     worldkv_session_destroy(s);
-    world_destroy(w);
+    app_start_free(&st);
     script_free_actions(&script);
     script_free_path(&cpath);
-    free(start), free(gen), free(truth), free(canvas);
+    free(gen), free(truth), free(canvas);
     return status;
 }

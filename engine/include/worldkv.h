@@ -74,6 +74,18 @@ void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);
 int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t err_size);
 int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t err_size);
 int worldkv_session_image_size(const worldkv_session *s);
+/* The camera pose of the last frame (after create: the start pose). */
+void worldkv_session_get_pose(const worldkv_session *s, float pose[WORLDKV_POSE_DIM]);
+
+/* One occupied slot of the memory bank. */
+typedef struct worldkv_slot {
+    float pose[WORLDKV_POSE_DIM]; /* the camera of the frame it holds */
+    int64_t frame;                /* that frame's number */
+    int retrieved;                /* 1: the last step read it */
+} worldkv_slot;
+
+/* The bank's occupied slots, for maps and logs: writes at most max, returns the count. */
+int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max);
 const char *worldkv_session_device_name(const worldkv_session *s);
 /* Multiply-adds x 2 of one frame at the session's step count (all passes,
  * compression included), from the model config. */

@@ -1,0 +1,155 @@
+#include "explore_hud.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "font3x5.h"
+
+#define HUD_SCALE 2
+#define LINE_H ((FONT_H + 2) * HUD_SCALE)
+#define TEXT_MAX 160
+
+static const SDL_Color white = {235, 235, 235, 255}, yellow = {255, 214, 64, 255}, red = {255, 80, 64, 255},
+                       grey = {150, 150, 150, 255};
+
+int hud_text_width(const char *text, int scale)
+{
+    return (int)strlen(text) * (FONT_W + 1) * scale;
+}
+
+void hud_text(SDL_Renderer *r, int x, int y, int scale, SDL_Color color, const char *text)
+{
+    SDL_Rect rects[TEXT_MAX * FONT_W * FONT_H];
+    int n = 0;
+    for (int i = 0; text[i] && i < TEXT_MAX; i++) {
+        const unsigned char *g = font_glyph(text[i]);
+        for (int gy = 0; gy < FONT_H; gy++)
+            for (int gx = 0; gx < FONT_W; gx++)
+                if (g[gy] >> (FONT_W - 1 - gx) & 1)
+                    rects[n++] = (SDL_Rect){x + (i * (FONT_W + 1) + gx) * scale, y + gy * scale, scale, scale};
+    }
+    SDL_SetRenderDrawColor(r, color.r, color.g, color.b, color.a);
+    SDL_RenderFillRects(r, rects, n);
+}
+
+static void panel(SDL_Renderer *r, SDL_Rect box)
+{
+    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_BLEND);
+    SDL_SetRenderDrawColor(r, 0, 0, 0, 160);
+    SDL_RenderFillRect(r, &box);
+}
+
+static void lines(SDL_Renderer *r, int x, int y, char text[][TEXT_MAX], int count, SDL_Color color)
+{
+    int w = 0;
+    for (int i = 0; i < count; i++)
+        w = SDL_max(w, hud_text_width(text[i], HUD_SCALE));
+    panel(r, (SDL_Rect){x - 4, y - 4, w + 8, count * LINE_H + 6});
+    for (int i = 0; i < count; i++)
+        hud_text(r, x, y + i * LINE_H, HUD_SCALE, color, text[i]);
+}
+
+void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in)
+{
+    const xw_frame *f = in->frame;
+    const worldkv_stats *st = &f->stats;
+    char t[10][TEXT_MAX];
+    int n = 0;
+    double no_readback = st->last_step_ms - st->last_readback_ms;
+    snprintf(t[n++], TEXT_MAX, "GEN %.1f FPS  REDRAW %.0f FPS  FRAME %lld", f->gen_fps, in->display_fps,
+             (long long)f->frame);
+    snprintf(t[n++], TEXT_MAX, "STEP %.1f MS (%.1f W/O READBACK)", st->last_step_ms, no_readback);
+    snprintf(t[n++], TEXT_MAX, "DEVICE %.1f MS  %u DISPATCHES", st->last_submit_ms, st->dispatches);
+    snprintf(t[n++], TEXT_MAX, "READBACK %.2f MS  RETRIEVAL %.0f US", st->last_readback_ms, st->last_retrieval_us);
+    snprintf(t[n++], TEXT_MAX, "POS %.2f %.2f  YAW %.0f  PITCH %.0f", f->pose[0], f->pose[2], f->pose[3], f->pose[4]);
+    snprintf(t[n++], TEXT_MAX, "MEMORY %d/%d SLOTS  READ %d  %.1f MIB", st->memory_slots_used, st->memory_slots,
+             st->retrieved_count, (double)st->memory_bytes / (1024.0 * 1024.0));
+    snprintf(t[n++], TEXT_MAX, "INPUT TO SCREEN %.0f MS (MAX %.0f)", in->latency_ms_mean, in->latency_ms_max);
+    snprintf(t[n++], TEXT_MAX, "%.40s  %s  F1 HELP", in->device ? in->device : "", in->filter);
+    lines(r, 10, 10, t, n, white);
+    int side = SDL_min(160, SDL_min(width, height) / 3);
+    hud_map(r, (SDL_Rect){width - side - 10, height - side - LINE_H - 18, side, side}, f);
+}
+
+void hud_map(SDL_Renderer *r, SDL_Rect area, const xw_frame *f)
+{
+    panel(r, area);
+    /* fit the camera and every slot, at least 8 m across, north up */
+    float cx = f->pose[0], cz = f->pose[2], half = 4.0f;
+    for (int i = 0; i < f->slot_count; i++) {
+        half = fmaxf(half, fabsf(f->slots[i].pose[0] - cx) + 1.0f);
+        half = fmaxf(half, fabsf(f->slots[i].pose[2] - cz) + 1.0f);
+    }
+    float k = (float)(area.w / 2 - 6) / half;
+    int ox = area.x + area.w / 2, oy = area.y + area.h / 2;
+    for (int pass = 0; pass < 2; pass++) /* read slots drawn last, on top */
+        for (int i = 0; i < f->slot_count; i++) {
+            const worldkv_slot *s = &f->slots[i];
+            if (s->retrieved != pass)
+                continue;
+            int sx = ox + (int)lroundf((s->pose[0] - cx) * k), sy = oy + (int)lroundf((s->pose[2] - cz) * k);
+            float yaw = s->pose[3] * (float)M_PI / 180.0f;
+            SDL_Color c = s->retrieved ? yellow : grey;
+            SDL_SetRenderDrawColor(r, c.r, c.g, c.b, 255);
+            SDL_RenderDrawLine(r, sx, sy, sx + (int)lroundf(7 * sinf(yaw)), sy - (int)lroundf(7 * cosf(yaw)));
+            SDL_Rect dot = {sx - 2, sy - 2, 5, 5};
+            SDL_RenderFillRect(r, &dot);
+        }
+    /* the camera and its field of view */
+    float yaw = f->pose[3] * (float)M_PI / 180.0f, half_fov = 33.0f * (float)M_PI / 180.0f;
+    SDL_SetRenderDrawColor(r, 255, 255, 255, 255);
+    for (int e = -1; e <= 1; e += 2) {
+        float a = yaw + (float)e * half_fov;
+        SDL_RenderDrawLine(r, ox, oy, ox + (int)lroundf(16 * sinf(a)), oy - (int)lroundf(16 * cosf(a)));
+    }
+    SDL_Rect me = {ox - 3, oy - 3, 7, 7};
+    SDL_RenderFillRect(r, &me);
+    hud_text(r, area.x + 4, area.y + area.h - 12, 2, grey, "MEMORY MAP");
+}
+
+void hud_help(SDL_Renderer *r, int width, int height)
+{
+    static const char *help[] = {
+        "WORLDKV-EXPLORE",
+        "",
+        "W S        WALK FORWARD / BACK",
+        "A D        STEP LEFT / RIGHT",
+        "LEFT RIGHT TURN     UP DOWN  LOOK",
+        "MOUSE      TURN AND LOOK (CLICK OR M)",
+        "SHIFT      RUN",
+        "SPACE      PAUSE",
+        "R          RECORD ON / OFF",
+        "P          SCREENSHOT (PNG)",
+        "F5 / F9    SAVE / LOAD THE WORLD",
+        "F          NEAREST / SMOOTH SCALING",
+        "TAB        HUD      F1  THIS HELP",
+        "ESC        QUIT",
+    };
+    char t[16][TEXT_MAX];
+    int n = (int)(sizeof help / sizeof help[0]);
+    for (int i = 0; i < n; i++)
+        snprintf(t[i], TEXT_MAX, "%s", help[i]);
+    int w = hud_text_width(help[5], HUD_SCALE);
+    lines(r, SDL_max(10, (width - w) / 2), SDL_max(10, (height - n * LINE_H) / 2), t, n, white);
+}
+
+void hud_status(SDL_Renderer *r, int width, int height, const hud_info *in)
+{
+    char t[1][TEXT_MAX];
+    int y = height - LINE_H - 8;
+    if (in->status->recording) {
+        SDL_Rect dot = {width - 24, 10, 14, 14};
+        SDL_SetRenderDrawColor(r, red.r, red.g, red.b, 255);
+        SDL_RenderFillRect(r, &dot);
+        hud_text(r, dot.x - hud_text_width("REC", HUD_SCALE) - 6, dot.y + 2, HUD_SCALE, red, "REC");
+    }
+    if (in->status->paused) {
+        snprintf(t[0], TEXT_MAX, "PAUSED (SPACE)");
+        lines(r, (width - hud_text_width(t[0], 3)) / 2, height / 2 - 8, t, 1, yellow);
+    }
+    if (in->status->message[0] && (in->status->failed || in->now_s - in->status->message_at_s < 4.0)) {
+        snprintf(t[0], TEXT_MAX, "%.70s", in->status->message);
+        lines(r, 10, y, t, 1, in->status->failed ? red : yellow);
+    }
+}
