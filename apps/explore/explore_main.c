@@ -20,7 +20,7 @@
 #include "script.h"
 #include "worldkv.h"
 
-#define MAX_SHOTS 64
+#define MAX_SHOTS 512
 
 static volatile sig_atomic_t g_stop;
 
