@@ -189,6 +189,10 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
         goto fail;
     s->time = 1;
     s->stats.frames = 1;
+    /* a test hook: fail from frame N on, as a lost device would, so that the
+     * apps' error paths can be tested without breaking a driver */
+    const char *fault = getenv("WORLDKV_FAULT_AT_FRAME");
+    s->fault_at_frame = fault ? strtoll(fault, NULL, 10) : 0;
     *out = s;
     return 0;
 fail:
@@ -226,6 +230,11 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
 {
     const model_config *c = &s->cfg;
     const int64_t h = c->image, hw = h * h;
+    if (s->fault_at_frame > 0 && s->stats.frames >= s->fault_at_frame) {
+        snprintf(err, n, "the Vulkan device was lost (simulated: WORLDKV_FAULT_AT_FRAME=%lld)",
+                 (long long)s->fault_at_frame);
+        return -1;
+    }
     double t0 = now_ms();
     float prev_pose[5], motion[COND_MOTION_FEATURES];
     memcpy(prev_pose, s->pose, sizeof prev_pose);

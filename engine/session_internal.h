@@ -26,6 +26,7 @@ struct worldkv_session {
     float *host; /* 3 * size * size */
     worldkv_stats stats;
     uint64_t model_fingerprint; /* FNV-1a of the model file: snapshots must match it */
+    int64_t fault_at_frame;     /* test hook: WORLDKV_FAULT_AT_FRAME (0: off) */
 };
 
 

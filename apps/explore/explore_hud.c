@@ -65,6 +65,7 @@ void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in)
     snprintf(t[n++], TEXT_MAX, "POS %.2f %.2f  YAW %.0f  PITCH %.0f", f->pose[0], f->pose[2], f->pose[3], f->pose[4]);
     snprintf(t[n++], TEXT_MAX, "MEMORY %d/%d SLOTS  READ %d  %.1f MIB", st->memory_slots_used, st->memory_slots,
              st->retrieved_count, (double)st->memory_bytes / (1024.0 * 1024.0));
+    snprintf(t[n++], TEXT_MAX, "PROCESS %.0f MIB RESIDENT", in->rss_mib);
     snprintf(t[n++], TEXT_MAX, "INPUT TO SCREEN %.0f MS (MAX %.0f)", in->latency_ms_mean, in->latency_ms_max);
     snprintf(t[n++], TEXT_MAX, "%.40s  %s  F1 HELP", in->device ? in->device : "", in->filter);
     lines(r, 10, 10, t, n, white);

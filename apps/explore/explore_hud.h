@@ -13,6 +13,7 @@ typedef struct hud_info {
     const xw_status *status;
     double display_fps;
     double latency_ms_mean, latency_ms_max; /* input change to the frame on screen */
+    double rss_mib;                          /* the process's resident memory */
     const char *device;
     const char *filter;
     double now_s;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app_start.h"
 #include "explore_hud.h"
@@ -210,7 +211,7 @@ typedef struct app {
     explore_worker *worker;
     xw_frame shown;
     int hud, help, nearest, mouse_captured, want_shot;
-    double latency_sum_ms, latency_max_ms;
+    double latency_sum_ms, latency_max_ms, rss_mib;
     int64_t latency_count, displayed, shots_written;
     const char *device;
 } app;
@@ -239,6 +240,18 @@ static int screenshot(app *ap, const char *path)
     return 0;
 }
 
+/* Resident memory in MiB (Linux /proc), 0 when unknown. */
+static double resident_mib(void)
+{
+    long pages_total = 0, pages_resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    int ok = fscanf(f, "%ld %ld", &pages_total, &pages_resident) == 2;
+    fclose(f);
+    return ok ? (double)pages_resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0) : 0;
+}
+
 static void draw(app *ap, const xw_status *st, double display_fps, int new_frame)
 {
     int w, h;
@@ -250,7 +263,7 @@ static void draw(app *ap, const xw_status *st, double display_fps, int new_frame
     SDL_RenderCopy(ap->renderer, ap->texture, NULL, &dst);
     hud_info info = {&ap->shown, st, display_fps,
                      ap->latency_count ? ap->latency_sum_ms / (double)ap->latency_count : 0, ap->latency_max_ms,
-                     ap->device, ap->nearest ? "NEAREST" : "LINEAR", progress_now_s()};
+                     ap->rss_mib, ap->device, ap->nearest ? "NEAREST" : "LINEAR", progress_now_s()};
     if (ap->hud)
         hud_draw(ap->renderer, w, h, &info);
     if (ap->help)
@@ -370,6 +383,7 @@ static int run_loop(app *ap)
         fps_frames++;
         if (now - fps_t0 >= 1.0) {
             display_fps = fps_frames / (now - fps_t0);
+            ap->rss_mib = resident_mib();
             fps_t0 = now, fps_frames = 0;
         }
         if (st.finished && ap->o.frames && ap->shown.frame >= ap->o.frames)

@@ -40,6 +40,13 @@ cmp -s "$tmp/h/shot-00000.png" "$tmp/h/shot-00012.png" && fail "the screenshot d
 checks=$((checks + 1))
 [ "$(frames_of "$tmp/h/rec.mkv")" = "256,256,13" ] || fail "headless recording: $(frames_of "$tmp/h/rec.mkv")"
 
+# the device lost mid-run (the engine's test hook): a clear error, exit 1
+# in a headless run, and the recording so far plays
+expect 1 "the model stopped: the Vulkan device was lost" -- env WORLDKV_FAULT_AT_FRAME=6 "$bin" --model "$model" \
+  --script "$tmp/walk.txt" --record "$tmp/h/lost.mp4" --no-hud --out-dir "$tmp/h"
+checks=$((checks + 1))
+[ "$(frames_of "$tmp/h/lost.mp4")" = "256,256,6" ] || fail "recording after a lost device: $(frames_of "$tmp/h/lost.mp4")"
+
 # real key events through X: hold W and Right, screenshots before and after,
 # record, save the world (F5) and load it back (F9), Esc
 mkdir "$tmp/k"

@@ -50,6 +50,11 @@ expect 2 "--frames expects a whole number" -- r --frames 0 -o "$tmp/x.mp4"
 expect 2 "unknown option '--bogus'" -- r --bogus
 expect 1 "cannot open image /nonexistent.png" -- r --start /nonexistent.png -o "$tmp/x.mp4"
 
+# the device lost mid-render: a clear error, and the file so far plays
+expect 1 "the Vulkan device was lost" -- env WORLDKV_FAULT_AT_FRAME=4 "$bin" --model "$model" -q --frames 10 -o "$tmp/lost.mkv"
+checks=$((checks + 1))
+[ "$(frames_of "$tmp/lost.mkv")" = "256,256,20/1,4" ] || fail "render after a lost device: $(frames_of "$tmp/lost.mkv")"
+
 # save a world, continue it
 expect 0 "" -- r --frames 5 -o "$tmp/a.mkv" --save-world "$tmp/w.snap"
 expect 0 "4 frames to" -- r --frames 3 -o "$tmp/b.mkv" --load-world "$tmp/w.snap"
