@@ -70,7 +70,7 @@ static void usage(FILE *f)
             "  --snapshot FILE       the world snapshot F5 writes and F9 reads (default OUT-DIR/worldkv.world)\n"
             "  --device NAME         Vulkan device index or name (default: the best one)\n"
             "  --script FILE         headless: actions from this script (docs/formats.md), not the keys\n"
-            "  --frames N            quit after N generated frames\n"
+            "  --frames N            quit after N generated frames (with --script: default the script's length)\n"
             "  --screenshot-at LIST  PNG screenshots when frames N,M,... are on screen\n"
             "  --no-hud              start with the HUD hidden (Tab shows it)\n"
             "  --help-at-start       start with the help page shown\n"
@@ -211,7 +211,7 @@ typedef struct app {
     explore_worker *worker;
     xw_frame shown;
     int hud, help, nearest, mouse_captured, want_shot;
-    double latency_sum_ms, latency_max_ms, rss_mib;
+    double latency_sum_ms, latency_max_ms, rss_mib, resumed_at;
     int64_t latency_count, displayed, shots_written;
     const char *device;
 } app;
@@ -325,7 +325,10 @@ static int handle_event(app *ap, const SDL_Event *e, double now)
         xw_get_status(ap->worker, &st);
         switch (e->key.keysym.scancode) {
         case SDL_SCANCODE_ESCAPE: return 1;
-        case SDL_SCANCODE_SPACE: xw_set_paused(ap->worker, !st.paused); break;
+        case SDL_SCANCODE_SPACE:
+            xw_set_paused(ap->worker, !st.paused);
+            ap->resumed_at = now; /* time spent paused is not latency */
+            break;
         case SDL_SCANCODE_TAB: ap->hud = !ap->hud; break;
         case SDL_SCANCODE_F1: ap->help = !ap->help; break;
         case SDL_SCANCODE_P: ap->want_shot = 1; break;
@@ -372,7 +375,7 @@ static int run_loop(app *ap)
         now = progress_now_s();
         if (new_frame) {
             ap->displayed++;
-            if (ap->shown.input_at_s > 0) { /* input change to the photon, as near as software sees it */
+            if (ap->shown.input_at_s > ap->resumed_at) { /* input change to the photon, as near as software sees it */
                 double ms = (now - ap->shown.input_at_s) * 1000.0;
                 ap->latency_sum_ms += ms;
                 ap->latency_max_ms = SDL_max(ap->latency_max_ms, ms);
@@ -482,6 +485,8 @@ int main(int argc, char **argv)
         goto fail;
     }
     ap.input_ready = 1;
+    if (o->script && !o->frames) /* a script run ends with the script */
+        o->frames = script.total_frames;
     xw_config c = {session, &ap.input, o->script ? &script : NULL, o->frames, o->fps, o->script != NULL,
                    o->record_scale, o->crf, o->snapshot ? o->snapshot : snapshot_default, o->record};
     if (xw_start(&c, &ap.worker, err, sizeof err) != 0)
