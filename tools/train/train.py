@@ -29,8 +29,8 @@ def to_unit(frames_u8):
 
 
 def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None, mem_own=None):
-    """Builds both streams' inputs for clips [B, T]. Context frames are
-    noised a little (the engine feeds back its own imperfect frames), and
+    """Builds both streams' inputs for clips [B, T]. Context frames get a
+    little added noise (the engine feeds back its own imperfect frames), and
     the warps use ground-truth depth jittered by a per-frame scale. With
     own = (frames [B, T, 3, H, W], depth [B, T, H, W]) from the model itself,
     those become the context (frame 0 stays the true start frame) and drive
@@ -44,7 +44,10 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
     if own is not None:
         base = torch.cat([x[:, :1], own[0][:, 1:].clamp(-1, 1)], 1)
         t_ctx = torch.zeros(b, t)
-    x_ctx = (1 - t_ctx[..., None, None, None]) * base + t_ctx[..., None, None, None] * torch.randn(x.shape, generator=gen)
+    # noise is added, not mixed in: shrinking the context toward grey taught
+    # the model to expand contrast (gain 1.024 a frame), which compounds in
+    # rollouts into a darkening drift
+    x_ctx = base + t_ctx[..., None, None, None] * torch.randn(x.shape, generator=gen)
     d_jit = own[1] if own is not None else d * torch.exp(depth_jitter * torch.randn(b, t, 1, 1, generator=gen))
 
     prev = torch.zeros(b, t, 4, cfg.image, cfg.image)
@@ -87,7 +90,15 @@ def losses(model, batch):
     x0, logd = x0.float(), logd.float()
     rgb = F.mse_loss(x0[:, 1:], batch["target"][:, 1:])
     depth = F.l1_loss(logd, batch["log_depth"])
-    return rgb, depth, gradient_l1(x0[:, 1:], batch["target"][:, 1:])
+    return rgb, depth, gradient_l1(x0[:, 1:], batch["target"][:, 1:]), lowfreq_mse(x0[:, 1:], batch["target"][:, 1:])
+
+
+def lowfreq_mse(a, b, cell=8):
+    """MSE of cell x cell means: low-frequency errors (a colour or brightness
+    offset) pass through the warp frame after frame and add up in a rollout,
+    so they are worth more than their share of the plain MSE."""
+    pool = lambda x: F.avg_pool2d(x.reshape(-1, *x.shape[-3:]), cell)  # noqa: E731
+    return F.mse_loss(pool(a), pool(b))
 
 
 def gradient_l1(a, b):
@@ -146,6 +157,8 @@ def main():
                          "is a min(t, k)-frame chain of the model's own output, as in a rollout")
     ap.add_argument("--grad-weight", type=float, default=0.0,
                     help="weight of an L1 loss on image gradients (against blur)")
+    ap.add_argument("--lowfreq-weight", type=float, default=0.0,
+                    help="weight of an MSE on 8x8 means (against colour and brightness drift)")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     args = ap.parse_args()
@@ -202,8 +215,8 @@ def main():
         if own:
             batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            rgb, dep, grad = losses(model, batch)
-        loss = rgb + args.depth_weight * dep + args.grad_weight * grad
+            rgb, dep, grad, low = losses(model, batch)
+        loss = rgb + args.depth_weight * dep + args.grad_weight * grad + args.lowfreq_weight * low
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -216,7 +229,7 @@ def main():
         step += 1
         if step % args.log_every == 0:
             now = time.time()
-            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), grad_l1=grad.item(),
+            rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), grad_l1=grad.item(), lowfreq_mse=low.item(),
                        lr=lr, own_context=own,
                        grad_norm=float(gnorm), sec_per_step=(now - t_last) / args.log_every, time=now)
             t_last = now
