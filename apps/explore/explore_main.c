@@ -452,6 +452,17 @@ int main(int argc, char **argv)
         script_free_actions(&script);
         return 1;
     }
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (driver && (!strcmp(driver, "offscreen") || !strcmp(driver, "dummy"))) {
+        if (!o->script && !o->frames) { /* an invisible window nobody can quit */
+            fprintf(stderr, "worldkv-explore: no display to open a window on (SDL fell back to its '%s' driver): "
+                            "set DISPLAY, run it under xvfb-run, or run headless with --script or --frames\n", driver);
+            SDL_Quit();
+            script_free_actions(&script);
+            return 1;
+        }
+        fprintf(stderr, "worldkv-explore: no display: running headless on SDL's '%s' driver\n", driver);
+    }
     ap.window = SDL_CreateWindow("worldkv-explore", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, o->width,
                                  o->height, SDL_WINDOW_RESIZABLE);
     if (ap.window)

@@ -28,6 +28,7 @@ printf '5 forward\n2 fly\n' > "$tmp/bad.txt"
 expect 1 "bad.txt:2: unknown action 'fly'" -- x --script "$tmp/bad.txt"
 expect 1 "cannot open model /nonexistent.safetensors" -- "$bin" --model /nonexistent.safetensors --frames 1
 expect 1 "cannot open image /nonexistent.png" -- x --start /nonexistent.png --frames 1
+expect 1 "no display to open a window on" -- env -u DISPLAY -u WAYLAND_DISPLAY "$bin" --model "$model"
 
 # headless: a script drives it; every frame is shown once, screenshots at frames 0 and 12
 mkdir "$tmp/h"
