@@ -226,6 +226,26 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
+/* The profiler sums since its last reset; a step's share is the growth. */
+static void note_stage_times(worldkv_session *s)
+{
+    const vkr_profile_entry *e;
+    int n = vkr_profile(wk_backend_vkr(s->be), &e);
+    s->stage_count = n < WORLDKV_MAX_STAGES ? n : WORLDKV_MAX_STAGES;
+    for (int i = 0; i < s->stage_count; i++) {
+        snprintf(s->stages[i].name, sizeof s->stages[i].name, "%s", e[i].name);
+        s->stages[i].ms = e[i].total_ms - s->stage_seen_ms[i];
+        s->stage_seen_ms[i] = e[i].total_ms;
+    }
+}
+
+int worldkv_session_stage_times(const worldkv_session *s, worldkv_stage_time *out, int max)
+{
+    int n = s->stage_count < max ? s->stage_count : max;
+    memcpy(out, s->stages, (size_t)n * sizeof *out);
+    return n;
+}
+
 int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rgb, char *err, size_t n)
 {
     const model_config *c = &s->cfg;
@@ -303,6 +323,7 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     if (finish(s, rgb, err, n))
         return -1;
     s->stats.last_readback_ms = now_ms() - tb;
+    note_stage_times(s);
     kvm_stats ms;
     kvm_get_stats(s->mem, &ms);
     s->stats.retrieved_count = ms.retrieved_count;
@@ -385,6 +406,7 @@ void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames
                 (double)e[i].count / (double)frames, 100.0 * e[i].total_ms / (total > 0 ? total : 1));
     fprintf(out, "%-16s %10.3f\n", "all ops", total / (double)frames);
     vkr_profile_reset(wk_backend_vkr(s->be));
+    memset(s->stage_seen_ms, 0, sizeof s->stage_seen_ms);
 }
 
 const char *worldkv_session_device_name(const worldkv_session *s)

@@ -9,6 +9,8 @@
 #include "student.h"
 #include "worldkv.h"
 
+#define WORLDKV_MAX_STAGES 16
+
 struct worldkv_session {
     wk_backend *be;
     st_file *file;
@@ -27,6 +29,10 @@ struct worldkv_session {
     worldkv_stats stats;
     uint64_t model_fingerprint; /* FNV-1a of the model file: snapshots must match it */
     int64_t fault_at_frame;     /* test hook: WORLDKV_FAULT_AT_FRAME (0: off) */
+    /* with profiling: the profiler's totals after the previous step, and the last step's share */
+    double stage_seen_ms[WORLDKV_MAX_STAGES];
+    worldkv_stage_time stages[WORLDKV_MAX_STAGES];
+    int stage_count;
 };
 
 

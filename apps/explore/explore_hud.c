@@ -54,7 +54,7 @@ void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in)
 {
     const xw_frame *f = in->frame;
     const worldkv_stats *st = &f->stats;
-    char t[10][TEXT_MAX];
+    char t[12][TEXT_MAX];
     int n = 0;
     double no_readback = st->last_step_ms - st->last_readback_ms;
     snprintf(t[n++], TEXT_MAX, "GEN %.1f FPS  REDRAW %.0f FPS  FRAME %lld", f->gen_fps, in->display_fps,
@@ -62,6 +62,12 @@ void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in)
     snprintf(t[n++], TEXT_MAX, "STEP %.1f MS (%.1f W/O READBACK)", st->last_step_ms, no_readback);
     snprintf(t[n++], TEXT_MAX, "DEVICE %.1f MS  %u DISPATCHES", st->last_submit_ms, st->dispatches);
     snprintf(t[n++], TEXT_MAX, "READBACK %.2f MS  RETRIEVAL %.0f US", st->last_readback_ms, st->last_retrieval_us);
+    if (f->stage_count) { /* --profile: the device's stages */
+        int len = snprintf(t[n], TEXT_MAX, "STAGES MS");
+        for (int i = 0; i < f->stage_count && len < TEXT_MAX; i++)
+            len += snprintf(t[n] + len, (size_t)(TEXT_MAX - len), " %.10s %.0f", f->stages[i].name, f->stages[i].ms);
+        n++;
+    }
     snprintf(t[n++], TEXT_MAX, "POS %.2f %.2f  YAW %.0f  PITCH %.0f", f->pose[0], f->pose[2], f->pose[3], f->pose[4]);
     snprintf(t[n++], TEXT_MAX, "MEMORY %d/%d SLOTS  READ %d  %.1f MIB", st->memory_slots_used, st->memory_slots,
              st->retrieved_count, (double)st->memory_bytes / (1024.0 * 1024.0));

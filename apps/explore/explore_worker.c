@@ -71,6 +71,7 @@ static void fill_back(explore_worker *w)
     worldkv_session_get_pose(w->c.session, w->back.pose);
     w->back.frame = w->back.stats.frames - 1; /* the session counts the start frame: frame 0 here */
     w->back.slot_count = worldkv_session_memory_map(w->c.session, w->back.slots, XW_MAX_SLOTS);
+    w->back.stage_count = worldkv_session_stage_times(w->c.session, w->back.stages, 8);
 }
 
 static void publish(explore_worker *w)

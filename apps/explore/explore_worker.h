@@ -40,6 +40,8 @@ typedef struct xw_frame {
     worldkv_stats stats;
     worldkv_slot slots[XW_MAX_SLOTS];
     int slot_count;
+    worldkv_stage_time stages[8];  /* device ms per stage (--profile) */
+    int stage_count;
     double gen_fps;       /* generated frames per second over the last second */
 } xw_frame;
 

@@ -84,6 +84,14 @@ typedef struct worldkv_slot {
     int retrieved;                /* 1: the last step read it */
 } worldkv_slot;
 
+/* With options.profile: the device milliseconds of each stage (warp,
+ * denoise, kv_pass, memory) in the last step. Returns the count written. */
+typedef struct worldkv_stage_time {
+    char name[48];
+    double ms;
+} worldkv_stage_time;
+int worldkv_session_stage_times(const worldkv_session *s, worldkv_stage_time *out, int max);
+
 /* The bank's occupied slots, for maps and logs: writes at most max, returns the count. */
 int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max);
 const char *worldkv_session_device_name(const worldkv_session *s);

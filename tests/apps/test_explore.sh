@@ -41,7 +41,7 @@ cmp -s "$tmp/h/shot-00000.png" "$tmp/h/shot-00012.png" && fail "the screenshot d
 checks=$((checks + 1))
 [ "$(frames_of "$tmp/h/rec.mkv")" = "256,256,13" ] || fail "headless recording: $(frames_of "$tmp/h/rec.mkv")"
 
-expect 0 "12 frames in" -- x --script "$tmp/walk.txt" --no-hud --out-dir "$tmp/h"   # a script run ends with it
+expect 0 "12 frames in" -- x --script "$tmp/walk.txt" --profile --out-dir "$tmp/h"  # a script run ends with it
 
 # the device lost mid-run (the engine's test hook): a clear error, exit 1
 # in a headless run, and the recording so far plays
