@@ -243,6 +243,54 @@ static void test_flat_memory(const char *path, int frames)
     worldkv_session_destroy(s);
 }
 
+/* What the apps read besides frames: stage times, the memory map, the pose. */
+static void test_introspection(const char *path)
+{
+    char err[512];
+    uint8_t start[64 * 64 * 3];
+    memset(start, 90, sizeof start);
+    for (int profile = 0; profile < 2; profile++) {
+        worldkv_options o = {0};
+        o.model_path = path;
+        o.weights_prefix = "weights.";
+        o.start_rgb = start;
+        o.memory_slots = 8;
+        o.profile = profile;
+        worldkv_session *s = NULL;
+        CHECK(worldkv_session_create(&o, &s, err, sizeof err) == 0);
+        if (!s)
+            return;
+        static const float walk[5] = {0.6f, 0.0f, 0.4f, 0.0f, 0.0f};
+        float pose[5], now[5];
+        for (int f = 0; f < 14; f++)
+            CHECK(worldkv_session_step(s, walk, NULL, pose, err, sizeof err) == 0);
+        worldkv_session_get_pose(s, now);
+        CHECK(memcmp(pose, now, sizeof pose) == 0);
+        worldkv_stage_time stages[16];
+        int n = worldkv_session_stage_times(s, stages, 16), denoise = 0;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            denoise |= strcmp(stages[i].name, "denoise") == 0;
+            sum += stages[i].ms;
+            CHECK(stages[i].ms >= 0);
+        }
+        CHECK(profile ? (n >= 3 && denoise && sum > 0) : n == 0);
+        worldkv_stats st;
+        worldkv_session_get_stats(s, &st);
+        worldkv_slot slots[16];
+        int m = worldkv_session_memory_map(s, slots, 16), read = 0;
+        CHECK(m == st.memory_slots_used && m > 0);
+        for (int i = 0; i < m; i++) {
+            read += slots[i].retrieved;
+            CHECK(slots[i].frame >= 0 && slots[i].frame < st.frames);
+        }
+        CHECK(read == st.retrieved_count);
+        CHECK(worldkv_session_memory_map(s, slots, 2) == (m < 2 ? m : 2)); /* never past max */
+        printf("  profile %d: %d stages (%.2f ms), %d slots mapped, %d read\n", profile, n, sum, m, read);
+        worldkv_session_destroy(s);
+    }
+}
+
 static worldkv_session *open_session(const char *path, uint64_t seed, int slots)
 {
     char err[512];
@@ -379,6 +427,7 @@ int main(int argc, char **argv)
     test_golden_run(argv[1], "weights.", 3, 1e-4);
     test_determinism(argv[1]);
     test_snapshots(argv[1]);
+    test_introspection(argv[1]);
     test_image_start(argv[1], getenv("WORLDKV_TEST_PNG"));
     test_flat_memory(argv[1], argc > 2 ? atoi(argv[2]) : 1000);
     test_errors(argv[1]);
