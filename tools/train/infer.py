@@ -134,12 +134,12 @@ class Session:
         mem = torch.zeros(4, cfg.image, cfg.image)
         if self.time > 0:
             last = self.window[-1] if self.window else self.sink
-            wp, mp = warp(last.rgb[None], last.depth[None], last.pose[None], pose[None])
+            wp, mp = warp(last.rgb[None], last.depth[None], last.pose[None], pose[None], cfg.warp_filter)
             prev = torch.cat([wp[0], mp[0]], 0)
         slots = retrieve_slots(self.bank, pose, self.time, cfg.memory_k) if self.memory else []
         if slots:
             best = slots[0]
-            wm, mm = warp(best.rgb[None], best.depth[None], best.pose[None], pose[None])
+            wm, mm = warp(best.rgb[None], best.depth[None], best.pose[None], pose[None], cfg.warp_filter)
             mem = torch.cat([wm[0], mm[0]], 0)
         return prev, mem, slots
 

