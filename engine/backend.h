@@ -129,10 +129,12 @@ typedef struct wk_camera {
 /* The camera of a pose {x, y, z, yaw, pitch} (metres, degrees; axes and
  * angles as docs/camera.md), computed as tools/train/camera.py does. */
 wk_camera wk_camera_from_pose(const float pose[5]);
+/* How the warp samples the source colour (warp.py's FILTERS). */
+typedef enum wk_warp_filter { WK_WARP_BILINEAR = 0, WK_WARP_CATMULL_ROM = 1 } wk_warp_filter;
 /* Reprojects src[W, H, C] with its z-depth[W, H] from camera `from` into
  * camera `to` (focal length in pixels): out[W, H, C+1] is the warped colour
  * and a validity mask (tools/train/warp.py is the reference). */
 int wk_warp(wk_backend *be, const wk_tensor *src, const wk_tensor *depth, const wk_camera *from, const wk_camera *to,
-            float focal_px, wk_tensor *out, char *err, size_t err_size);
+            float focal_px, wk_warp_filter filter, wk_tensor *out, char *err, size_t err_size);
 
 #endif

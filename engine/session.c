@@ -62,7 +62,8 @@ static int warp_entry(worldkv_session *s, int entry, const float *from, const fl
              wk_tensor_view(s->be, &img, 0, h, h, 3, 1, &rgb, err, n) ||
              wk_tensor_view(s->be, &img, 3 * h * h, h, h, 1, 1, &d, err, n);
     wk_camera a = wk_camera_from_pose(from), b = wk_camera_from_pose(to);
-    rc = rc || wk_warp(s->be, &rgb, &d, &a, &b, cam_focal_px((int)h), (wk_tensor *)dst, err, n);
+    rc = rc || wk_warp(s->be, &rgb, &d, &a, &b, cam_focal_px((int)h), (wk_warp_filter)s->cfg.warp_filter,
+                       (wk_tensor *)dst, err, n);
     wk_tensor_view_release(s->be, &d), wk_tensor_view_release(s->be, &rgb), wk_tensor_view_release(s->be, &img);
     return rc ? -1 : 0;
 }

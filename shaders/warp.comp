@@ -5,6 +5,7 @@
 // and bases come in as push constants, computed on the host.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const int STEPS = 3;
+layout(constant_id = 1) const int FILTER = 0; // 0 bilinear, 1 Catmull-Rom (warp.py's order of taps)
 
 layout(binding = 0) readonly buffer Src { float src[]; };     // [C, H, W]
 layout(binding = 1) readonly buffer Depth { float depth[]; }; // [H, W]
@@ -24,6 +25,14 @@ float nearest_depth(float px, float py, int w, int h)
     int ix = clamp(int(floor(px + 0.5)), 0, w - 1);
     int iy = clamp(int(floor(py + 0.5)), 0, h - 1);
     return depth[iy * w + ix];
+}
+
+// weights of the taps at -1, 0, 1, 2 for a fraction t
+vec4 catmull_rom(float t)
+{
+    float t2 = t * t, t3 = t2 * t;
+    return vec4((-t3 + 2.0 * t2 - t) * 0.5, (3.0 * t3 - 5.0 * t2 + 2.0) * 0.5, (-3.0 * t3 + 4.0 * t2 + t) * 0.5,
+                (t3 - t2) * 0.5);
 }
 
 void main()
@@ -58,8 +67,32 @@ void main()
     bool inside = px > -0.5 && px < float(w) - 0.5 && py > -0.5 && py < float(h) - 0.5 && zs > MIN_DEPTH;
     bool agree = abs(d - zs) <= DEPTH_TOLERANCE * zs + 0.05;
     float valid = (inside && agree) ? 1.0 : 0.0;
-    // clamp-to-edge bilinear
     float cx = clamp(px, 0.0, float(w - 1)), cy = clamp(py, 0.0, float(h - 1));
+    if (FILTER == 1) { // clamp-to-edge Catmull-Rom: rows top to bottom, taps left to right
+        float x0 = floor(cx), y0 = floor(cy);
+        vec4 wx = catmull_rom(cx - x0), wy = catmull_rom(cy - y0);
+        int xi[4], yi[4];
+        for (int k = 0; k < 4; k++) {
+            xi[k] = clamp(int(x0) + k - 1, 0, w - 1);
+            yi[k] = clamp(int(y0) + k - 1, 0, h - 1);
+        }
+        for (int ch = 0; ch < c; ch++) {
+            uint b = uint(ch * w * h);
+            float acc = 0.0;
+            for (int j = 0; j < 4; j++) {
+                uint r = b + uint(yi[j] * w);
+                float row = src[r + xi[0]] * wx.x;
+                row += src[r + xi[1]] * wx.y;
+                row += src[r + xi[2]] * wx.z;
+                row += src[r + xi[3]] * wx.w;
+                acc = j == 0 ? row * wy[j] : acc + row * wy[j];
+            }
+            o[b + i] = acc * valid;
+        }
+        o[uint(c * w * h) + i] = valid;
+        return;
+    }
+    // clamp-to-edge bilinear
     int x0 = clamp(int(floor(cx)), 0, w - 2), y0 = clamp(int(floor(cy)), 0, h - 2);
     float fx = cx - float(x0), fy = cy - float(y0);
     for (int ch = 0; ch < c; ch++) {

@@ -79,6 +79,16 @@ int model_config_parse(const char *json, const char *name, model_config *out, ch
         out->schedule[i] = (float)t->valuedouble;
     }
     out->steps = steps;
+    /* files from before the key existed were trained with bilinear warps */
+    const cJSON *filter = cJSON_GetObjectItemCaseSensitive(m, "warp_filter");
+    out->warp_filter = 0;
+    if (filter && !(cJSON_IsString(filter) && (!strcmp(filter->valuestring, "bilinear") ||
+                                               !strcmp(filter->valuestring, "catmull_rom")))) {
+        snprintf(err, err_size, "%s: warp_filter must be \"bilinear\" or \"catmull_rom\"", name);
+        goto done;
+    }
+    if (filter && !strcmp(filter->valuestring, "catmull_rom"))
+        out->warp_filter = 1;
     int side = out->patch ? out->image / out->patch : 0;
     if (out->image % out->patch || out->dim % out->heads || (out->dim / out->heads) % 4 ||
         out->dim / out->heads > 128 || side % out->compress || out->t_freq % 2) {

@@ -16,6 +16,7 @@ typedef struct model_config {
     int steps;
     float schedule[MODEL_MAX_STEPS]; /* noise level of each sampling step */
     int tokens;                      /* (image / patch)^2 */
+    int warp_filter;                 /* wk_warp_filter: 0 bilinear, 1 Catmull-Rom */
 } model_config;
 
 /* Parses and checks the config (every field present, sizes consistent,

@@ -68,9 +68,13 @@ int wk_unpatchify(wk_backend *be, const wk_tensor *tokens, int p, wk_tensor *img
 }
 
 int wk_warp(wk_backend *be, const wk_tensor *src, const wk_tensor *depth, const wk_camera *from, const wk_camera *to,
-            float focal_px, wk_tensor *out, char *err, size_t err_size)
+            float focal_px, wk_warp_filter filter, wk_tensor *out, char *err, size_t err_size)
 {
     int64_t w = src->ne[0], h = src->ne[1], c = src->ne[2];
+    if (filter != WK_WARP_BILINEAR && filter != WK_WARP_CATMULL_ROM) {
+        snprintf(err, err_size, "warp: unknown filter %d", (int)filter);
+        return -1;
+    }
     if (w < 2 || h < 2 || depth->ne[0] != w || depth->ne[1] != h || wk_nelements(depth) != w * h ||
         out->ne[0] != w || out->ne[1] != h || out->ne[2] != c + 1 || focal_px <= 0) {
         snprintf(err, err_size, "warp: shapes do not fit (the output is [W, H, C + 1])");
@@ -90,9 +94,9 @@ int wk_warp(wk_backend *be, const wk_tensor *src, const wk_tensor *depth, const 
     push[7] = (float)h;
     push[11] = (float)c;
     push[15] = focal_px;
-    uint32_t spec[1] = {3};
+    uint32_t spec[2] = {3, (uint32_t)filter};
     vkr_binding_kind kinds[3] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
-    vkr_pipeline *p = wk_vk_pipeline(be, "warp", spec, 1, kinds, 3, sizeof push, err, err_size);
+    vkr_pipeline *p = wk_vk_pipeline(be, "warp", spec, 2, kinds, 3, sizeof push, err, err_size);
     if (!p)
         return -1;
     vkr_buffer *binds[3] = {wk_buf(src), wk_buf(depth), &out->buf};

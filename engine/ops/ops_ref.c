@@ -200,8 +200,38 @@ static float nearest_depth(const float *depth, float px, float py, int64_t w, in
 }
 
 /* The same float arithmetic as shaders/warp.comp and tools/train/warp.py. */
+static void catmull_rom(float t, float wt[4])
+{
+    float t2 = t * t, t3 = t2 * t;
+    wt[0] = (-t3 + 2.0f * t2 - t) * 0.5f;
+    wt[1] = (3.0f * t3 - 5.0f * t2 + 2.0f) * 0.5f;
+    wt[2] = (-3.0f * t3 + 4.0f * t2 + t) * 0.5f;
+    wt[3] = (t3 - t2) * 0.5f;
+}
+
+/* Clamp-to-edge Catmull-Rom of one channel, taps summed in warp.py's order. */
+static float sample_catmull_rom(const float *b, int64_t w, int64_t h, float cx, float cy)
+{
+    float x0 = floorf(cx), y0 = floorf(cy), wx[4], wy[4];
+    catmull_rom(cx - x0, wx);
+    catmull_rom(cy - y0, wy);
+    double acc = 0;
+    for (int j = 0; j < 4; j++) {
+        int64_t yy = (int64_t)y0 + j - 1;
+        yy = yy < 0 ? 0 : yy > h - 1 ? h - 1 : yy;
+        double row = 0;
+        for (int i = 0; i < 4; i++) {
+            int64_t xx = (int64_t)x0 + i - 1;
+            xx = xx < 0 ? 0 : xx > w - 1 ? w - 1 : xx;
+            row += (double)b[yy * w + xx] * wx[i];
+        }
+        acc += row * wy[j];
+    }
+    return (float)acc;
+}
+
 void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
-              const float *to, float focal, float *out)
+              const float *to, float focal, int filter, float *out)
 {
     const float *cs = from, *fs = from + 3, *rs = from + 6, *us = from + 9;
     const float *cd = to, *fd = to + 3, *rd = to + 6, *ud = to + 9;
@@ -235,6 +265,12 @@ void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_
             int agree = fabsf(d - zs) <= 0.08f * zs + 0.05f;
             float valid = inside && agree ? 1.0f : 0.0f;
             float cx = fminf(fmaxf(px, 0.0f), (float)(w - 1)), cy = fminf(fmaxf(py, 0.0f), (float)(h - 1));
+            if (filter == 1) { /* WK_WARP_CATMULL_ROM */
+                for (int64_t ch = 0; ch < c; ch++)
+                    out[ch * w * h + y * w + x] = sample_catmull_rom(src + ch * w * h, w, h, cx, cy) * valid;
+                out[c * w * h + y * w + x] = valid;
+                continue;
+            }
             int64_t x0 = (int64_t)floorf(cx), y0 = (int64_t)floorf(cy);
             x0 = x0 > w - 2 ? w - 2 : x0;
             y0 = y0 > h - 2 ? h - 2 : y0;

@@ -29,4 +29,4 @@ void ref_patchify(const float *img, int64_t c, int64_t h, int64_t w, int p, floa
 void ref_unpatchify(const float *tokens, int64_t c, int64_t h, int64_t w, int p, float *img);
 /* cams: centre, forward, right, up (12 floats each) */
 void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
-              const float *to, float focal, float *out);
+              const float *to, float focal, int filter, float *out);

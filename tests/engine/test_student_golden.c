@@ -150,7 +150,7 @@ int main(int argc, char **argv)
     CHECK(wk_tensor_set(g_be, &src_rgb, img, err, sizeof err) == 0);
     CHECK(wk_tensor_set(g_be, &depth, d, err, sizeof err) == 0);
     ok = wk_begin(g_be, err, sizeof err) == 0 &&
-         wk_warp(g_be, &src_rgb, &depth, &c0, &c1, focal, &warped, err, sizeof err) == 0 &&
+         wk_warp(g_be, &src_rgb, &depth, &c0, &c1, focal, (wk_warp_filter)cfg.warp_filter, &warped, err, sizeof err) == 0 &&
          wk_end(g_be, err, sizeof err) == 0;
     CHECK(ok);
     expect_close("f1.warp_prev", &warped, 1e-3);

@@ -433,7 +433,7 @@ static wk_camera camera(float x, float z, float yaw_deg, float pitch_deg)
     return c;
 }
 
-static void test_warp(void)
+static void test_warp(wk_warp_filter filter)
 {
     char err[256];
     int64_t c = 3, h = 36, w = 44;
@@ -444,12 +444,12 @@ static void test_warp(void)
     wk_camera from = camera(3.0f, 4.0f, 10.0f, 0.0f), to = camera(3.1f, 3.9f, 14.5f, 3.0f);
     float focal = 0.5f * (float)w / tanf(33.0f * (float)M_PI / 180.0f);
     float *want = malloc(sizeof(float) * (size_t)((c + 1) * h * w)), *got = malloc(sizeof(float) * (size_t)((c + 1) * h * w));
-    ref_warp(src, depth, c, h, w, &from.centre[0], &to.centre[0], focal, want);
+    ref_warp(src, depth, c, h, w, &from.centre[0], &to.centre[0], focal, (int)filter, want);
     wk_tensor ts, td, to_t;
     upload(&ts, src, w, h, c, 1);
     upload(&td, depth, w, h, 1, 1);
     upload(&to_t, NULL, w, h, c + 1, 1);
-    int rec = begin() && wk_warp(g_be, &ts, &td, &from, &to, focal, &to_t, err, sizeof err) == 0;
+    int rec = begin() && wk_warp(g_be, &ts, &td, &from, &to, focal, filter, &to_t, err, sizeof err) == 0;
     if (run_and_get(rec, &to_t, got, "warp")) {
         /* GPU and C round the same float steps slightly differently; a pixel
          * whose nearest-depth lookup lands on a tie can flip, so allow 1%. */
@@ -458,8 +458,8 @@ static void test_warp(void)
             off += fabsf(got[i] - want[i]) > 1e-3f;
         for (int64_t i = c * h * w; i < n; i++)
             valid += want[i] > 0.5f;
-        printf("  warp 3x36x44 move+turn+tilt: %lld of %lld values differ, %lld valid pixels\n", (long long)off,
-               (long long)n, (long long)valid);
+        printf("  warp 3x36x44 move+turn+tilt, %s: %lld of %lld values differ, %lld valid pixels\n",
+               filter ? "Catmull-Rom" : "bilinear", (long long)off, (long long)n, (long long)valid);
         CHECK(off <= n / 100);
         CHECK(valid > h * w / 2 && valid < h * w); /* something moved out of view or was hidden */
     }
@@ -493,7 +493,8 @@ static void test_ops_more(void)
     run_conv(16, 8, 8, 16, 2, 2, 0, 4, 1, 0, 1);    /* ConvKV: 2x2 stride 2, groups = heads, token grid */
     run_conv(6, 7, 5, 9, 3, 2, 1, 3, 0, 2, 0);
     test_resample_and_patch();
-    test_warp();
+    test_warp(WK_WARP_BILINEAR);
+    test_warp(WK_WARP_CATMULL_ROM);
 }
 
 /* No driver at all, and a device name that matches nothing: clear errors. */
