@@ -28,7 +28,8 @@ def to_unit(frames_u8):
     return torch.from_numpy(frames_u8).float().permute(0, 1, 4, 2, 3) / 127.5 - 1.0
 
 
-def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None, mem_own=None):
+def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None, mem_own=None,
+               prev_dropout=0.0):
     """Builds both streams' inputs for clips [B, T]. Context frames get a
     little added noise (the engine feeds back its own imperfect frames), and
     the warps use ground-truth depth jittered by a per-frame scale. With
@@ -55,6 +56,8 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
     wp, mp = warp(src, d_jit[:, :-1].reshape(-1, cfg.image, cfg.image), p[:, :-1].reshape(-1, 5),
                   p[:, 1:].reshape(-1, 5), cfg.warp_filter)
     prev[:, 1:] = torch.cat([wp, mp], 1).reshape(b, t - 1, 4, cfg.image, cfg.image)
+    if prev_dropout > 0:
+        prev = prev * (torch.rand(b, t, 1, 1, 1, generator=gen) >= prev_dropout).float()
 
     mem_idx, best = retrieve(p, cfg.window, cfg.memory_k)
     mem = torch.zeros(b, t, 4, cfg.image, cfg.image)
@@ -62,8 +65,12 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
     if has.any():
         bi, ji = torch.nonzero(has, as_tuple=True)
         ii = best[bi, ji]
-        m_rgb, m_dep = (x_ctx, d_jit) if mem_own is None else (
-            torch.cat([x[:, :1], mem_own[0][:, 1:].clamp(-1, 1)], 1), mem_own[1])
+        if mem_own == "truth":
+            m_rgb, m_dep = x, d
+        elif mem_own is None:
+            m_rgb, m_dep = x_ctx, d_jit
+        else:
+            m_rgb, m_dep = torch.cat([x[:, :1], mem_own[0][:, 1:].clamp(-1, 1)], 1), mem_own[1]
         wm, mm = warp(m_rgb[bi, ii], m_dep[bi, ii], p[bi, ii], p[bi, ji], cfg.warp_filter)
         mem[bi, ji] = torch.cat([wm, mm], 1)
 
@@ -112,8 +119,10 @@ def gradient_l1(a, b):
 def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
     """Rebuilds the batch with the model's own one-step frames (t = 1) and
     predicted depth as context, args.self_rounds times over, no gradient.
-    The memory frames come from the first round (see make_batch)."""
+    The memory frames come from the first round, or, in a share
+    args.memory_truth of batches, from the truth (see make_batch)."""
     first = None
+    mem_truth = float(torch.rand((), generator=gen)) < args.memory_truth
     for _ in range(max(1, args.self_rounds)):
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
             ones = torch.ones_like(batch["t_noisy"])
@@ -123,7 +132,8 @@ def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
                                            batch["motion"], batch["poses"], batch["mem_idx"])
         own = (x_own.float(), logd_own.float().exp())
         first = first or own
-        batch = make_batch(cfg, frames, depth, poses, gen, own=own, mem_own=first)
+        mem = "truth" if mem_truth else first
+        batch = make_batch(cfg, frames, depth, poses, gen, own=own, mem_own=mem, prev_dropout=args.prev_dropout)
     return batch
 
 
@@ -166,6 +176,10 @@ def main():
                     help="weight of an L1 loss on image gradients (against blur)")
     ap.add_argument("--lowfreq-weight", type=float, default=0.0,
                     help="weight of an MSE on 8x8 means (against colour and brightness drift)")
+    ap.add_argument("--memory-truth", type=float, default=0.0,
+                    help="share of own-context batches whose memory warp reads the true frame")
+    ap.add_argument("--prev-dropout", type=float, default=0.0,
+                    help="share of frames whose previous-frame warp is blanked (teaches use of the memory warp)")
     ap.add_argument("--warp-filter", choices=("bilinear", "catmull_rom"), default="catmull_rom",
                     help="how the warp samples (a resumed run may switch: it changes no weight)")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
@@ -220,7 +234,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)
-        batch = make_batch(cfg, frames, depth, poses, gen)
+        batch = make_batch(cfg, frames, depth, poses, gen, prev_dropout=args.prev_dropout)
         own = rng.random() < args.self_context
         if own:
             batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
