@@ -133,6 +133,9 @@ def main():
     ap.add_argument("--golden-frames", type=int, default=7)
     ap.add_argument("--steps", type=int, help="ship only the first N noise levels of the trained schedule "
                     "(the sampler's default steps; the engine can still be asked for fewer)")
+    ap.add_argument("--raw", action="store_true",
+                    help="export the checkpoint's current weights, not their EMA (after a recipe change the "
+                         "EMA lags behind)")
     args = ap.parse_args()
     if not args.checkpoint:
         if not args.golden:
@@ -144,12 +147,15 @@ def main():
     if not args.out:
         ap.error("--checkpoint needs --out")
     model = load_student(args.checkpoint)
+    if args.raw:
+        model.load_state_dict(torch.load(args.checkpoint)["model"])
     if args.steps:
         if not 1 <= args.steps <= len(model.cfg.schedule):
             ap.error(f"--steps must be 1 to {len(model.cfg.schedule)}")
         model.cfg.schedule = tuple(model.cfg.schedule[: args.steps])
     state = torch.load(args.checkpoint)
-    meta = {"config": json.dumps(config_json(model.cfg)), "training_step": str(state["step"])}
+    meta = {"config": json.dumps(config_json(model.cfg)), "training_step": str(state["step"]),
+            "weights": "raw" if args.raw else "ema"}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     write_safetensors(args.out, {k: v.float() for k, v in model.state_dict().items()}, meta)
     print(json.dumps({"exported": args.out, "step": state["step"], **params_and_flops(model)}))
