@@ -32,7 +32,7 @@ echo "== pictures: the demo walk, every 3rd frame ==" >&2
 rm -f "$out"/shot-*.png
 "$bin" --script "$root/assets/paths/demo_walk.txt" --frames 150 --out-dir "$out" \
   --screenshot-at "$(seq -s, 0 3 150)" 2> "$out/pictures.log"
-cp "$out/shot-00090.png" "$out/explore.png"
+cp "$out/shot-00024.png" "$out/explore.png"
 ffmpeg -v error -y -framerate 10 -pattern_type glob -i "$out/shot-*.png" \
   -vf "scale=256:256:flags=neighbor,split[a][b];[a]palettegen=max_colors=64[p];[b][p]paletteuse=dither=none" "$out/explore.gif"
 rm -f "$out"/shot-*.png
