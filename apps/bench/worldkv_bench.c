@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "proc_memory.h"
 #include "worldkv.h"
 
 typedef struct bench_opts {
@@ -171,22 +172,6 @@ static int cmd_ops(const bench_opts *o)
     return status;
 }
 
-/* Host memory of this process, from /proc (kB): current and peak RSS. */
-static void host_memory(long *rss_kb, long *peak_kb)
-{
-    *rss_kb = *peak_kb = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "VmRSS:", 6))
-            *rss_kb = atol(line + 6);
-        else if (!strncmp(line, "VmHWM:", 6))
-            *peak_kb = atol(line + 6);
-    }
-    if (f)
-        fclose(f);
-}
-
 /* Whole frames through the public API: the numbers a user sees. */
 static int cmd_generate(const bench_opts *o)
 {
@@ -248,7 +233,7 @@ static int cmd_generate(const bench_opts *o)
         int n = i + 1;
         if (n == 100 || n == 1000 || n == 10000 || n == o->frames) {
             long rss, peak;
-            host_memory(&rss, &peak);
+            proc_memory_kb(&rss, &peak);
             uint64_t dev_blocks, dev_used;
             int blocks;
             vkr_memory_stats_any(&dev_blocks, &dev_used, &blocks);

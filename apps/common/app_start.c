@@ -10,7 +10,7 @@
 #define WORLDKV_SOURCE_DIR "."
 #endif
 
-const char *app_model_path(const char *model, char *buf, size_t buf_size)
+static const char *model_path(const char *model, char *buf, size_t buf_size)
 {
     if (model)
         return model;
@@ -25,7 +25,7 @@ int app_start_prepare(const char *model, const char *image, uint64_t world_seed,
 {
     memset(st, 0, sizeof *st);
     char buf[sizeof st->model];
-    snprintf(st->model, sizeof st->model, "%s", app_model_path(model, buf, sizeof buf));
+    snprintf(st->model, sizeof st->model, "%s", model_path(model, buf, sizeof buf));
     opt->model_path = st->model;
     if (worldkv_model_image_size(st->model, &st->size, err, err_size) != 0)
         return -1;

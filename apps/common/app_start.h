@@ -17,11 +17,9 @@ typedef struct app_start {
     char model[1024]; /* the model path in use */
 } app_start;
 
-/* The model to use: model if given, else $WORLDKV_MODEL, else the shipped one. */
-const char *app_model_path(const char *model, char *buf, size_t buf_size);
-
-/* Fills opt's model_path, start and start_pose from an image (image != NULL)
- * or from world world_seed. st owns what opt points to until app_start_free. */
+/* Fills opt's model_path (model if given, else $WORLDKV_MODEL, else the
+ * shipped one), start and start_pose from an image (image != NULL) or from
+ * world world_seed. st owns what opt points to until app_start_free. */
 int app_start_prepare(const char *model, const char *image, uint64_t world_seed, app_start *st, worldkv_options *opt,
                       char *err, size_t err_size);
 void app_start_free(app_start *st);

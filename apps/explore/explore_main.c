@@ -10,13 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "app_start.h"
 #include "explore_hud.h"
 #include "explore_input.h"
 #include "explore_worker.h"
 #include "image_io.h"
+#include "proc_memory.h"
 #include "progress.h"
 #include "script.h"
 #include "worldkv.h"
@@ -245,18 +245,6 @@ static int screenshot(app *ap, const char *path)
     return 0;
 }
 
-/* Resident memory in MiB (Linux /proc), 0 when unknown. */
-static double resident_mib(void)
-{
-    long pages_total = 0, pages_resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return 0;
-    int ok = fscanf(f, "%ld %ld", &pages_total, &pages_resident) == 2;
-    fclose(f);
-    return ok ? (double)pages_resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0) : 0;
-}
-
 static void draw(app *ap, const xw_status *st, double display_fps, int new_frame)
 {
     int w, h;
@@ -391,7 +379,9 @@ static int run_loop(app *ap)
         fps_frames++;
         if (now - fps_t0 >= 1.0) {
             display_fps = fps_frames / (now - fps_t0);
-            ap->rss_mib = resident_mib();
+            long rss_kb;
+            proc_memory_kb(&rss_kb, NULL);
+            ap->rss_mib = rss_kb > 0 ? (double)rss_kb / 1024.0 : 0;
             fps_t0 = now, fps_frames = 0;
         }
         if (st.finished && ap->o.frames && ap->shown.frame >= ap->o.frames)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "frame_scale.h"
 #include "progress.h"
 #include "video_encoder.h"
 
@@ -105,11 +106,7 @@ static void close_recording(explore_worker *w)
 
 static int write_recording(explore_worker *w, char *err, size_t n)
 {
-    int size = w->back.size, k = w->c.record_scale, big = size * k;
-    for (int y = 0; y < big; y++)
-        for (int x = 0; x < big; x++)
-            memcpy(w->scaled + ((size_t)y * (size_t)big + (size_t)x) * 3,
-                   w->back.rgb + ((size_t)(y / k) * (size_t)size + (size_t)(x / k)) * 3, 3);
+    frame_blit_nearest(w->scaled, w->back.size * w->c.record_scale, 0, w->back.rgb, w->back.size, w->c.record_scale);
     return venc_write(w->recorder, w->scaled, err, n);
 }
 

@@ -11,6 +11,7 @@
 
 #include "app_start.h"
 #include "camera.h"
+#include "frame_scale.h"
 #include "image_io.h"
 #include "progress.h"
 #include "render.h"
@@ -155,15 +156,6 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* Writes `size` x `size` RGB, enlarged `scale` times, into a frame `cols` wide at column col. */
-static void blit(uint8_t *dst, int dst_w, int col, const uint8_t *src, int size, int scale)
-{
-    for (int y = 0; y < size * scale; y++)
-        for (int x = 0; x < size * scale; x++)
-            memcpy(dst + ((size_t)y * (size_t)dst_w + (size_t)(col + x)) * 3,
-                   src + ((size_t)(y / scale) * (size_t)size + (size_t)(x / scale)) * 3, 3);
-}
-
 int main(int argc, char **argv)
 {
     opts o = {0};
@@ -178,7 +170,7 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
-    char err[1024], model_buf[1024], script_default[1024];
+    char err[1024], script_default[1024];
     snprintf(script_default, sizeof script_default, "%s/assets/paths/demo_walk.txt", WORLDKV_SOURCE_DIR);
     if (!o.out)
         o.out = "worldkv.mp4";
@@ -199,8 +191,7 @@ int main(int argc, char **argv)
     wo.seed = o.seed;
     wo.steps = o.steps;
     wo.memory_slots = o.memory_slots;
-    if (app_start_prepare(app_model_path(o.model, model_buf, sizeof model_buf), o.start, o.world_seed, &st, &wo, err,
-                          sizeof err) != 0)
+    if (app_start_prepare(o.model, o.start, o.world_seed, &st, &wo, err, sizeof err) != 0)
         goto fail_msg;
     world *w = st.world;
     int size = st.size;
@@ -246,11 +237,11 @@ int main(int argc, char **argv)
             if (worldkv_session_step(s, act, gen, pose, err, sizeof err) != 0)
                 goto fail_msg;
         }
-        blit(canvas, width, o.side_by_side ? tile : 0, gen, size, o.scale);
+        frame_blit_nearest(canvas, width, o.side_by_side ? tile : 0, gen, size, o.scale);
         if (o.side_by_side) {
             cam_pose p = {pose[0], pose[1], pose[2], pose[3], pose[4]};
             world_render(w, p, size, size, truth, NULL);
-            blit(canvas, width, 0, truth, size, o.scale);
+            frame_blit_nearest(canvas, width, 0, truth, size, o.scale);
         }
         if (png) {
             char name[1200];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../test_util.h"
+#include "proc_memory.h"
 #include "safetensors.h"
 #include "vkr.h"
 #include "worldkv.h"
@@ -160,19 +161,6 @@ static void test_determinism(const char *path)
     CHECK(memcmp(a[0], a[2], sizeof a[0]) != 0);
 }
 
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            v = atol(line + 6);
-    if (f)
-        fclose(f);
-    return v;
-}
-
 /* Memory is allocated once: from frame 50 to frame 1000 (or argv[2]) the device bytes
  * and the KV memory do not move, the host RSS stays put, no frame is NaN. */
 static void test_flat_memory(const char *path, int frames)
@@ -207,14 +195,15 @@ static void test_flat_memory(const char *path, int frames)
         }
         if (f == 50) {
             vkr_memory_stats_any(&dev50, &used, &blocks);
-            rss50 = rss_kb();
+            proc_memory_kb(&rss50, NULL);
             heap50 = mallinfo2().uordblks;
             worldkv_session_get_stats(s, &st50);
         }
     }
     uint64_t dev1000;
     vkr_memory_stats_any(&dev1000, &used, &blocks);
-    long rss1000 = rss_kb();
+    long rss1000;
+    proc_memory_kb(&rss1000, NULL);
     size_t heap1000 = mallinfo2().uordblks;
     worldkv_session_get_stats(s, &st);
     printf("  frames 50 -> %d: device %llu -> %llu bytes, KV memory %llu -> %llu bytes, heap in use %zu -> %zu "
