@@ -423,7 +423,7 @@ double worldkv_session_gflop_per_frame(const worldkv_session *s)
     double ctx = n + n + c->window * n + c->memory_k * n / (c->compress * c->compress);
     double block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2.0 * c->mlp_ratio * d * d) + 2 * 2 * n * ctx * d;
     double embed = 2 * n * 11 * p2 * d;
-    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + 4) * 32 + 32 * 3);
+    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * 3);
     double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
     double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
                       c->depth;

@@ -158,22 +158,39 @@ static float pose_distance(const float *a, const float *b)
     return hypotf(a[0] - b[0], a[2] - b[2]) + fabsf(dyaw) / 45.0f;
 }
 
-int kvm_eviction_choice(const kv_memory *m)
+/* Candidates 0..slots-1 are the bank, candidate `slots` the newcomer. */
+static const kvm_entry *candidate(const kv_memory *m, const kvm_entry *incoming, int i)
+{
+    return i < m->p.slots ? &m->bank[i] : incoming;
+}
+
+/* Of the two closest poses among the slots and the newcomer, the newer goes
+ * (the newcomer itself if it is one of the pair): this keeps the bank spread
+ * over space and keeps each place's first view, the one retrieval prefers. */
+static int choose_eviction(const kv_memory *m, const kvm_entry *incoming)
 {
     float best = 0.0f;
     int drop = -1;
-    for (int i = 0; i < m->p.slots; i++) {
-        if (!m->bank[i].valid)
+    for (int i = 0; i <= m->p.slots; i++) {
+        if (i < m->p.slots && !m->bank[i].valid)
             return -1;
-        for (int j = i + 1; j < m->p.slots; j++) {
-            float d = pose_distance(m->bank[i].pose, m->bank[j].pose);
+        for (int j = i + 1; j <= m->p.slots; j++) {
+            const kvm_entry *a = candidate(m, incoming, i), *b = candidate(m, incoming, j);
+            float d = pose_distance(a->pose, b->pose);
             if (drop < 0 || d < best) {
                 best = d;
-                drop = m->bank[i].time < m->bank[j].time ? i : j;
+                drop = a->time < b->time ? j : i;
             }
         }
     }
     return drop;
+}
+
+int kvm_eviction_choice(const kv_memory *m)
+{
+    if (m->p.slots == 0 || m->window_count < m->p.window)
+        return -1;
+    return choose_eviction(m, &m->window[m->window_head]);
 }
 
 const kvm_entry *kvm_bank_entry(const kv_memory *m, int i)
@@ -231,8 +248,10 @@ static int remember(kv_memory *m, int wslot, kvm_compress_fn compress, void *ctx
     while (j < m->p.slots && m->bank[j].valid)
         j++;
     if (j == m->p.slots) {
-        j = kvm_eviction_choice(m);
+        j = choose_eviction(m, &m->window[wslot]);
         m->evictions++;
+        if (j == m->p.slots)
+            return 0; /* the newcomer is the redundant one: the bank keeps the first view */
     }
     for (int l = 0; l < m->p.layers; l++) {
         wk_tensor ks, vs, kd, vd;

@@ -9,8 +9,9 @@
  * [current frame | sink | window 0..W-1 | bank 0..M-1]: nothing grows with
  * the rollout. Each entry also keeps its frame's RGB and depth (the warps
  * read them). Retrieval (kv_retrieval.h) runs on the host; when the bank
- * is full, the older of its two closest slots (position plus yaw / 45
- * degrees) makes room, which keeps the bank spread over space. */
+ * is full, of the two closest poses (position plus yaw / 45 degrees) among
+ * the slots and the frame coming in, the newer is given up, which keeps
+ * the bank spread over space and keeps each place's first view. */
 #ifndef WORLDKV_KV_MEMORY_H
 #define WORLDKV_KV_MEMORY_H
 
@@ -100,7 +101,9 @@ int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_
 int kvm_tensor_count(const kv_memory *m);
 int kvm_slot_count(const kv_memory *m);
 wk_tensor *kvm_tensor(kv_memory *m, int i);
-/* The bank slot a full bank gives up next (for tests); -1 if not full. */
+/* What the next commit's full bank gives up (for tests): a slot index, or
+ * the slot count when the frame leaving the window is the one given up;
+ * -1 if the bank is not full or no frame leaves the window. */
 int kvm_eviction_choice(const kv_memory *m);
 const kvm_entry *kvm_bank_entry(const kv_memory *m, int i);
 

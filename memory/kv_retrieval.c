@@ -8,7 +8,7 @@ static const float k_distances[4] = {1.0f, 2.5f, 4.5f, 7.0f};
 #define DEG2RAD 0.017453292519943295f
 #define RAD2DEG 57.29577951308232f
 
-float kvr_score(const float slot_pose[5], int64_t slot_time, const float pose[5], int64_t now)
+static int points_inside(const float slot_pose[5], const float pose[5])
 {
     int inside = 0;
     for (int b = 0; b < 5; b++) {
@@ -25,23 +25,41 @@ float kvr_score(const float slot_pose[5], int64_t slot_time, const float pose[5]
             inside += fabsf(off) <= KVR_HALF_FOV_DEG && dist <= KVR_MAX_RANGE_M;
         }
     }
-    return (float)inside / (float)KVR_POINTS - KVR_AGE_PENALTY * (float)(now - slot_time);
+    return inside;
+}
+
+float kvr_overlap(const float slot_pose[5], const float pose[5])
+{
+    return (float)points_inside(slot_pose, pose) / (float)KVR_POINTS;
+}
+
+/* The score in exact thousandths (50 a point, 2 a frame of age), so that
+ * ranking and ties agree with the float64 reference bit for bit. */
+static int score_milli(int inside, int64_t age)
+{
+    return inside * (1000 / KVR_POINTS) + KVR_AGE_BONUS_MILLI * (int)(age < KVR_AGE_CAP ? age : KVR_AGE_CAP);
+}
+
+float kvr_score(const float slot_pose[5], int64_t slot_time, const float pose[5], int64_t now)
+{
+    return (float)score_milli(points_inside(slot_pose, pose), now - slot_time) / 1000.0f;
 }
 
 int kvr_select(const kvr_candidate *c, int count, const float pose[5], int64_t now, int k, int *ids)
 {
     /* k is small (4): keep the best k by insertion */
-    float best_score[32];
+    int best_score[32];
     int64_t best_time[32];
     int n = 0;
     if (k > 32)
         k = 32;
     for (int i = 0; i < count; i++) {
-        float s = kvr_score(c[i].pose, c[i].time, pose, now);
-        if (s < KVR_MIN_SCORE)
+        int inside = points_inside(c[i].pose, pose);
+        if (inside < KVR_MIN_POINTS)
             continue;
+        int s = score_milli(inside, now - c[i].time);
         int at = n;
-        while (at > 0 && (s > best_score[at - 1] || (s == best_score[at - 1] && c[i].time > best_time[at - 1])))
+        while (at > 0 && (s > best_score[at - 1] || (s == best_score[at - 1] && c[i].time < best_time[at - 1])))
             at--;
         if (at >= k)
             continue;

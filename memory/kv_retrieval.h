@@ -1,10 +1,13 @@
 /* kv_retrieval: which memory slots a frame reads, on the host, in
  * microseconds, by the rule the model was trained with
  * (tools/train/retrieval.py): a fixed fan of 20 points in the current view
- * (5 bearings x 4 distances on the eye plane); a slot scores the fraction
- * that lie inside its own view (within 33 degrees of its heading, 10 m),
- * minus 0.002 per frame of age. Slots scoring at least 0.25 are read, best
- * first; ties go to the newer slot. Poses are {x, y, z, yaw, pitch}. */
+ * (5 bearings x 4 distances on the eye plane); a slot's overlap is the
+ * fraction that lie inside its own view (within 33 degrees of its heading,
+ * 10 m). Slots overlapping at least 0.25 are read, best score first, where
+ * the score is the overlap plus 0.002 per frame of age up to 100 frames;
+ * ties go to the older slot. Older first because every later view of a
+ * place was generated from a longer chain of the model's own frames: the
+ * first view is the faithful one. Poses are {x, y, z, yaw, pitch}. */
 #ifndef WORLDKV_KV_RETRIEVAL_H
 #define WORLDKV_KV_RETRIEVAL_H
 
@@ -13,8 +16,9 @@
 #define KVR_POINTS 20
 #define KVR_HALF_FOV_DEG 33.0f
 #define KVR_MAX_RANGE_M 10.0f
-#define KVR_AGE_PENALTY 0.002f
-#define KVR_MIN_SCORE 0.25f
+#define KVR_AGE_BONUS_MILLI 2 /* 0.002 a frame */
+#define KVR_AGE_CAP 100
+#define KVR_MIN_POINTS 5 /* an overlap of 0.25 */
 
 typedef struct kvr_candidate {
     float pose[5];
@@ -22,6 +26,9 @@ typedef struct kvr_candidate {
     int id; /* the caller's slot index */
 } kvr_candidate;
 
+/* The share of the current view's points that the slot's camera sees. */
+float kvr_overlap(const float slot_pose[5], const float pose[5]);
+/* The ranking score: overlap plus the capped age bonus. */
 float kvr_score(const float slot_pose[5], int64_t slot_time, const float pose[5], int64_t now);
 /* Writes up to k ids, best first; returns how many. */
 int kvr_select(const kvr_candidate *c, int count, const float pose[5], int64_t now, int k, int *ids);

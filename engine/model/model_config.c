@@ -89,6 +89,15 @@ int model_config_parse(const char *json, const char *name, model_config *out, ch
     }
     if (filter && !strcmp(filter->valuestring, "catmull_rom"))
         out->warp_filter = 1;
+    /* files from before the key existed: the head read the previous-frame warp only */
+    const cJSON *head_cond = cJSON_GetObjectItemCaseSensitive(m, "head_cond");
+    out->head_cond = 4;
+    if (head_cond && !(cJSON_IsNumber(head_cond) && (head_cond->valuedouble == 4 || head_cond->valuedouble == 8))) {
+        snprintf(err, err_size, "%s: head_cond must be 4 or 8", name);
+        goto done;
+    }
+    if (head_cond)
+        out->head_cond = head_cond->valueint;
     int side = out->patch ? out->image / out->patch : 0;
     if (out->image % out->patch || out->dim % out->heads || (out->dim / out->heads) % 4 ||
         out->dim / out->heads > 128 || side % out->compress || out->t_freq % 2) {

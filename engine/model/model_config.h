@@ -17,6 +17,7 @@ typedef struct model_config {
     float schedule[MODEL_MAX_STEPS]; /* noise level of each sampling step */
     int tokens;                      /* (image / patch)^2 */
     int warp_filter;                 /* wk_warp_filter: 0 bilinear, 1 Catmull-Rom */
+    int head_cond;                   /* conditioning channels the rgb conv head reads: 4 or 8 (+ memory warp) */
 } model_config;
 
 /* Parses and checks the config (every field present, sizes consistent,

@@ -131,7 +131,7 @@ int student_create(wk_backend *be, const st_file *f, const model_config *cfg, co
     LOAD(s->fada_b, "final_ada.bias", 2 * D, 1, 1, 1);
     LOAD(s->rgb_proj_w, "rgb_proj.weight", D, P2 * C, 1, 1);
     LOAD(s->rgb_proj_b, "rgb_proj.bias", P2 * C, 1, 1, 1);
-    LOAD(s->rgb_c1_w, "rgb_conv1.weight", 3, 3, C + 4, 32);
+    LOAD(s->rgb_c1_w, "rgb_conv1.weight", 3, 3, C + cfg->head_cond, 32);
     LOAD(s->rgb_c1_b, "rgb_conv1.bias", 32, 1, 1, 1);
     LOAD(s->rgb_c2_w, "rgb_conv2.weight", 3, 3, 32, 3);
     LOAD(s->rgb_c2_b, "rgb_conv2.bias", 3, 1, 1, 1);
@@ -148,7 +148,7 @@ int student_create(wk_backend *be, const st_file *f, const model_config *cfg, co
         alloc(s, &s->cam, D, 1, 1, err, n) || alloc(s, &s->c, D, 1, 1, err, n) || alloc(s, &s->sc, D, 1, 1, err, n) ||
         alloc(s, &s->ada, 6 * D, 1, 1, err, n) || alloc(s, &s->fada, 2 * D, 1, 1, err, n) ||
         alloc(s, &s->gemb, D, STUDENT_MAX_SOURCES + 1, 1, err, n) || alloc(s, &s->head_tok, P2 * C, N, 1, err, n) ||
-        alloc(s, &s->head_img, H, H, C + 4, err, n) || alloc(s, &s->head_mid, H, H, 32, err, n) ||
+        alloc(s, &s->head_img, H, H, C + cfg->head_cond, err, n) || alloc(s, &s->head_mid, H, H, 32, err, n) ||
         alloc(s, &s->head_y, H, H, 3, err, n) || alloc(s, &s->base, H, H, 3, err, n) ||
         alloc(s, &s->depth_tok, P2 * 8, N, 1, err, n) || alloc(s, &s->depth_img, H, H, 8, err, n) ||
         alloc(s, &s->depth_mid, H, H, 8, err, n) || alloc(s, &s->depth_raw, H, H, 1, err, n))
@@ -345,12 +345,13 @@ int student_pass(student *s, const student_pass_in *in, wk_tensor *const *k_aren
                    : 0;
     }
     /* rgb: modulated final norm, unpatchify to C channels, then two convs
-     * over [features, warp_prev, mask_prev], added to the masked warp */
+     * over [features, warp_prev, mask_prev (, warp_mem, mask_mem)], added to
+     * the masked warp; the input image holds the conditioning in that order */
     wk_modulation mf = {&s->fada, N, 2 * D, 0, D};
     wk_tensor feat, cond_dst, cond_src, warp, mask;
     int rc = wk_tensor_view(be, &s->head_img, 0, H, H, C, 1, &feat, err, n) ||
-             wk_tensor_view(be, &s->head_img, C * HW, H, H, 4, 1, &cond_dst, err, n) ||
-             wk_tensor_view(be, in->image, 3 * HW, H, H, 4, 1, &cond_src, err, n) ||
+             wk_tensor_view(be, &s->head_img, C * HW, H, H, cfg->head_cond, 1, &cond_dst, err, n) ||
+             wk_tensor_view(be, in->image, 3 * HW, H, H, cfg->head_cond, 1, &cond_src, err, n) ||
              wk_tensor_view(be, in->image, 3 * HW, H, H, 3, 1, &warp, err, n) ||
              wk_tensor_view(be, in->image, 6 * HW, H, H, 1, 1, &mask, err, n);
     rc = rc || wk_matmul(be, &s->sc, &s->fada_w, &s->fada_b, NULL, WK_ACT_NONE, &s->fada, err, n) ||

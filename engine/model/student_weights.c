@@ -65,7 +65,7 @@ int student_weight_specs(const model_config *c, student_weight_spec *out, int ma
     }
     linear(out, max, &n, "final_ada", d, 2 * d);
     linear(out, max, &n, "rgb_proj", d, p2 * c->head_channels);
-    conv(out, max, &n, "rgb_conv1", c->head_channels + 4, 32, 3);
+    conv(out, max, &n, "rgb_conv1", c->head_channels + c->head_cond, 32, 3);
     conv(out, max, &n, "rgb_conv2", 32, 3, 3);
     linear(out, max, &n, "depth_proj", d, p2 * 8);
     conv(out, max, &n, "depth_conv1", 8, 8, 3);

@@ -147,6 +147,23 @@ static void test_configs(void)
     CHECK(model_config_parse("{\"format_version\":1,\"camera\":{\"version\":1},\"model\":{\"image\":64}}", "m", &c, err,
                              sizeof err) == -1);
     CHECK_CONTAINS(err, "config field 'patch'");
+    /* optional keys: absent means what files before them were trained with */
+    snprintf(buf, sizeof buf, BASE, 32, 2, "[1.0]");
+    CHECK(model_config_parse(buf, "m", &c, err, sizeof err) == 0 && c.head_cond == 4 && c.warp_filter == 0);
+    const char *extra[] = {",\"head_cond\":8,\"warp_filter\":\"catmull_rom\"", ",\"head_cond\":6",
+                           ",\"head_cond\":\"8\"", ",\"warp_filter\":\"cubic\""};
+    for (int i = 0; i < 4; i++) {
+        snprintf(buf, sizeof buf, BASE, 32, 2, "[1.0]");
+        char tail[128];
+        snprintf(tail, sizeof tail, "%s}}", extra[i]);
+        memcpy(buf + strlen(buf) - 2, tail, strlen(tail) + 1);
+        int rc = model_config_parse(buf, "m", &c, err, sizeof err);
+        CHECK(rc == (i == 0 ? 0 : -1));
+        if (i == 0)
+            CHECK(c.head_cond == 8 && c.warp_filter == 1);
+        else
+            CHECK_CONTAINS(err, i < 3 ? "head_cond must be 4 or 8" : "warp_filter must be");
+    }
 }
 
 /* Random damage to a valid file: every outcome is an error or a valid

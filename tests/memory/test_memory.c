@@ -33,11 +33,23 @@ static void test_retrieval(void)
     for (int i = 1; i < n; i++) /* best first */
         CHECK(kvr_score(c[ids[i - 1] - 10].pose, c[ids[i - 1] - 10].time, here, 100) >=
               kvr_score(c[ids[i] - 10].pose, c[ids[i] - 10].time, here, 100));
-    CHECK(ids[0] == 10); /* the identical, recent view scores best (0.96) */
-    CHECK_NEAR(kvr_score(c[0].pose, c[0].time, here, 100), 1.0 - 0.04, 1e-6);
-    CHECK(kvr_score(c[1].pose, c[1].time, here, 100) < 0.0f);
-    int first = ids[0];
-    CHECK(kvr_select(c, 5, here, 100, 1, ids) == 1 && ids[0] == first);
+    /* the identical views first, the older one best: a later view of a place
+     * was generated from a longer chain of the model's own frames */
+    CHECK(ids[0] == 13 && ids[1] == 10);
+    CHECK(kvr_select(c, 5, here, 100, 1, ids) == 1 && ids[0] == 13);
+    CHECK_NEAR(kvr_score(c[3].pose, c[3].time, here, 100), 1.0 + 0.2, 1e-6);
+    CHECK_NEAR(kvr_score(c[0].pose, c[0].time, here, 100), 1.0 + 0.04, 1e-6);
+    CHECK(kvr_overlap(c[1].pose, here) == 0.0f && kvr_overlap(c[2].pose, here) == 0.0f);
+    /* the age bonus stops at 100 frames: overlap decides among old slots,
+     * and equal scores go to the older slot */
+    kvr_candidate old[3] = {
+        {{5, 1.6f, 5, 123, 0}, -2000, 20}, /* half the view, very old */
+        {{5, 1.6f, 5, 90, 0}, -150, 21},   /* the whole view, 250 frames old */
+        {{5, 1.6f, 5, 90, 0}, -400, 22},   /* the whole view, 500 frames old: the same capped score */
+    };
+    CHECK(kvr_select(old, 3, here, 100, 3, ids) == 3);
+    CHECK(ids[0] == 22 && ids[1] == 21 && ids[2] == 20);
+    CHECK(kvr_score(old[1].pose, old[1].time, here, 100) == kvr_score(old[2].pose, old[2].time, here, 100));
     /* half the view shared: a camera turned 33 degrees sees about half */
     float turned[5] = {5, 1.6f, 5, 123, 0};
     float s = kvr_score(turned, 100, here, 100);
@@ -109,7 +121,10 @@ static void test_rollout(wk_backend *be)
             CHECK(vkr_upload(wk_backend_vkr(be), &kvm_v_arenas(m)[l]->buf, 0, cur, sizeof cur, err, sizeof err) == 0);
         }
         int expected_drop = kvm_eviction_choice(m);
-        int64_t dropped_frame = expected_drop >= 0 ? kvm_bank_entry(m, expected_drop)->frame : -1;
+        /* frame f - 2 leaves the window of 2 at this commit */
+        int64_t dropped_frame = expected_drop == p.slots ? f - 2
+                                : expected_drop >= 0     ? kvm_bank_entry(m, expected_drop)->frame
+                                                         : -1;
         int ok = wk_begin(be, err, sizeof err) == 0 &&
                  kvm_commit(m, pose, f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
                  wk_end(be, err, sizeof err) == 0;
@@ -122,11 +137,15 @@ static void test_rollout(wk_backend *be)
         CHECK(st.slots_used == (f - 3 < 0 ? 0 : (f - 2 < 3 ? f - 2 : 3)));
         CHECK(st.window_used == (f < 2 ? f : 2));
         if (expected_drop >= 0 && f >= 3) {
-            /* the slot given up was the older of the closest pair, and its frame is gone */
-            int still = 0;
-            for (int j = 0; j < 3; j++)
+            /* the frame given up (the newer of the closest pair) is gone; the
+             * one leaving the window is in the bank unless it was given up */
+            int still = 0, entered = 0;
+            for (int j = 0; j < 3; j++) {
                 still += kvm_bank_entry(m, j)->frame == dropped_frame;
+                entered += kvm_bank_entry(m, j)->frame == f - 2;
+            }
             CHECK(still == 0);
+            CHECK(entered == (dropped_frame != f - 2));
         }
         kvm_source src[8];
         int n = kvm_sources(m, pose, f + 1, src, 8);
@@ -159,6 +178,46 @@ static void test_rollout(wk_backend *be)
     CHECK_CONTAINS(err, "window 1..");
 }
 
+/* Commits frames at the given poses into a window of 1 and a bank of 2;
+ * returns what the bank holds (frame ids) after the last. */
+static void commit_poses(wk_backend *be, const float (*poses)[5], int count, int64_t bank_frames[2])
+{
+    char err[512] = "";
+    kvm_params p = {1, 16, 16, 4, 1, 2, 1, 4};
+    kv_memory *m = NULL;
+    wk_tensor rgb, depth;
+    CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
+    CHECK(wk_tensor_alloc(be, &rgb, 4, 4, 3, 1, err, sizeof err) == 0);
+    CHECK(wk_tensor_alloc(be, &depth, 4, 4, 1, 1, err, sizeof err) == 0);
+    for (int f = 0; m && f < count; f++) {
+        int ok = wk_begin(be, err, sizeof err) == 0 &&
+                 kvm_commit(m, poses[f], f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
+                 wk_end(be, err, sizeof err) == 0;
+        CHECK(ok);
+    }
+    for (int j = 0; m && j < 2; j++)
+        bank_frames[j] = kvm_bank_entry(m, j)->valid ? kvm_bank_entry(m, j)->frame : -1;
+    wk_tensor_free(be, &depth);
+    wk_tensor_free(be, &rgb);
+    kvm_destroy(m);
+}
+
+static void test_eviction_keeps_first_view(wk_backend *be)
+{
+    int64_t bank[2];
+    /* frame 3 (the last to leave the window) returns to frame 1's pose:
+     * the bank keeps frame 1, the first view, and gives up frame 3 */
+    const float back[5][5] = {{0, 1.6f, 0, 0, 0}, {0, 1.6f, 0, 0, 0}, {8, 1.6f, 0, 90, 0}, {0, 1.6f, 0, 0, 0},
+                              {20, 1.6f, 0, 0, 0}};
+    commit_poses(be, back, 5, bank);
+    CHECK(bank[0] == 1 && bank[1] == 2);
+    /* frames 1 and 2 are close, frame 3 far: the newer of the pair (2) goes */
+    const float apart[5][5] = {{0, 1.6f, 0, 0, 0}, {0, 1.6f, 0, 0, 0}, {0.5f, 1.6f, 0, 10, 0},
+                               {9, 1.6f, 9, 180, 0}, {20, 1.6f, 0, 0, 0}};
+    commit_poses(be, apart, 5, bank);
+    CHECK(bank[0] == 1 && bank[1] == 3);
+}
+
 int main(void)
 {
     char err[512];
@@ -170,6 +229,7 @@ int main(void)
         return 1;
     }
     test_rollout(be);
+    test_eviction_keeps_first_view(be);
     wk_backend_destroy(be);
     uint32_t messages = vkr_total_validation_messages();
     printf("validation messages: %u\n", messages);

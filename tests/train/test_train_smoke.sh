@@ -23,8 +23,9 @@ $py "$here/pack_resume.py" "$tmp/run/checkpoint.pt" "$tmp/resume.safetensors"
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 7 --batch 2 --clip 8 --log-every 1 \
   --threads 2 --init-model "$tmp/resume.safetensors" --init-ema "$tmp/model.safetensors" --self-context 1 \
   --self-rounds 2 --grad-weight 0.1 --lowfreq-weight 1 --prev-dropout 0.1 --memory-truth 0.5 --energy-weight 5 \
-  | tee "$tmp/warm.log"
+  --head-cond 8 --prev-degrade 0.5 | tee "$tmp/warm.log"
 grep -q "warm start from .* at step 5" "$tmp/warm.log"
+grep -q "grew the rgb head to 8 conditioning channels" "$tmp/warm.log"
 grep -q '"step": 7' "$tmp/run2/log.jsonl"
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \

@@ -1,7 +1,7 @@
 """Scores a student on worlds it has never seen, against the ground truth.
 
   /usr/bin/python3 tools/train/eval.py --model assets/models/student.safetensors \\
-      --seeds 9001,9002,9003,9004 [--episodes-per-seed 2] [--strip docs/model-strip.png]
+      --seeds 9001,9002,9003,9004 [--episodes-per-seed 4] [--strip docs/model-strip.png]
 
 For each world seed it renders episodes of 65 frames with worldkv-world,
 then measures, on [0, 1] RGB:
@@ -128,7 +128,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="checkpoint .pt or exported .safetensors")
     ap.add_argument("--seeds", default="9001,9002,9003,9004", help="world seeds, comma separated")
-    ap.add_argument("--episodes-per-seed", type=int, default=2)
+    ap.add_argument("--episodes-per-seed", type=int, default=4,
+                    help="episodes rendered per world (about half of them revisit a view, so 4 seeds x 4 give "
+                         "about 8 revisit figures)")
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the config's schedule)")
     ap.add_argument("--world-tool", default=DEFAULT_TOOL)
     ap.add_argument("--out", help="also write the JSON here")

@@ -50,7 +50,8 @@ def config_json(cfg):
                  "min_depth": warp.MIN_DEPTH},
         "retrieval": {"bearings_deg": list(retrieval.BEARINGS_DEG), "distances_m": list(retrieval.DISTANCES_M),
                       "half_fov_deg": retrieval.HALF_FOV_DEG, "max_range_m": retrieval.MAX_RANGE_M,
-                      "age_penalty": retrieval.AGE_PENALTY, "min_score": retrieval.MIN_SCORE},
+                      "age_bonus": retrieval.AGE_BONUS, "age_cap": retrieval.AGE_CAP,
+                      "min_overlap": retrieval.MIN_OVERLAP},
         "conditioning": {"motion_features": "model.Student.motion_features",
                          "source_features": "camera.relative_features + one-hot(self, sink, window, memory)"},
     }
@@ -114,7 +115,7 @@ def params_and_flops(model):
     per_block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2 * cfg.mlp_ratio * d * d) + 2 * 2 * n * ctx * d
     embed = 2 * n * (11 * cfg.patch ** 2) * d
     head = 2 * n * d * cfg.patch ** 2 * cfg.head_channels + 2 * cfg.image ** 2 * 9 * (
-        (cfg.head_channels + 4) * 32 + 32 * 3)
+        (cfg.head_channels + cfg.head_cond) * 32 + 32 * 3)
     depth_head = 2 * n * d * cfg.patch ** 2 * 8 + 2 * cfg.image ** 2 * 9 * (8 * 8 + 8)
     compress = 2 * 2 * (n // cfg.compress ** 2) * d * (d // cfg.heads) * cfg.compress ** 2 * cfg.depth
     denoise = embed + cfg.depth * per_block + head

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from model import SRC_MEMORY, SRC_SELF, SRC_SINK, SRC_WINDOW, Student, modulate, patchify
-from retrieval import AGE_PENALTY, MIN_SCORE, overlap, sample_points
+from retrieval import MIN_OVERLAP, overlap, sample_points, score_milli
 from warp import warp
 
 
@@ -57,15 +57,16 @@ class Trace:
 
 
 def retrieve_slots(bank, pose, now, k):
-    """The engine's rule: view overlap minus age, best first, at least MIN_SCORE."""
+    """The engine's rule (retrieval.py): slots sharing at least MIN_OVERLAP of
+    the view, best first by overlap plus a capped bonus for age."""
     if not bank:
         return []
     pts = sample_points(pose[None])[0]
     scored = []
     for i, s in enumerate(bank):
-        sc = float(overlap(s.pose[None], pts[None])[0]) - AGE_PENALTY * (now - s.time)
-        if sc >= MIN_SCORE:
-            scored.append((-sc, -s.time, i))   # ties: the newer slot first
+        ov = float(overlap(s.pose[None], pts[None])[0])
+        if ov >= MIN_OVERLAP:
+            scored.append((-score_milli(ov, now - s.time), s.time, i))   # ties: the older slot first
     scored.sort()
     return [bank[i] for _, _, i in scored[:k]]
 
@@ -112,7 +113,7 @@ class Session:
             x = x + g2[:, None] * blk.fc2(F.gelu(blk.fc1(modulate(blk.norm2(x), s2, sc2)), approximate="tanh"))
             self.trace.put(f"{tag}.block{li}", x[0])
         if head == "rgb":
-            out = m.rgb_head(x, c, inp[None, 3:7])[0]
+            out = m.rgb_head(x, c, inp[None, 3:11])[0]
         else:
             out = m.depth_head(x)[0]
         self.trace.put(f"{tag}.out", out)
@@ -167,17 +168,20 @@ class Session:
         if len(self.bank) < self.memory_slots:
             self.bank.append(slot)
             return
-        # full: drop the slot most redundant with another (closest pose),
-        # the older of the pair; this keeps the bank spread over space
+        # full: of the two closest poses among the slots and the newcomer,
+        # the newer goes (the newcomer itself, if it is one of them); this
+        # keeps the bank spread over space and keeps a place's first view
+        cand = self.bank + [slot]
         best, drop = None, 0
-        for i in range(len(self.bank)):
-            for j in range(i + 1, len(self.bank)):
-                a, b = self.bank[i].pose, self.bank[j].pose
+        for i in range(len(cand)):
+            for j in range(i + 1, len(cand)):
+                a, b = cand[i].pose, cand[j].pose
                 d = float(torch.linalg.norm(a[[0, 2]] - b[[0, 2]])) + abs(float(
                     torch.remainder(a[3] - b[3] + 180, 360) - 180)) / 45.0
                 if best is None or d < best:
-                    best, drop = d, i if self.bank[i].time < self.bank[j].time else j
-        self.bank[drop] = slot
+                    best, drop = d, j if cand[i].time < cand[j].time else i
+        if drop < len(self.bank):
+            self.bank[drop] = slot
 
     # -- public ---------------------------------------------------------
     @torch.no_grad()

@@ -14,7 +14,8 @@ Module tree (the engine mirrors these names):
     mlp.fc1/fc2    D -> 4D -> D, GELU (tanh)
     comp_k/comp_v  Conv2d(D, D, 2, stride 2, groups=heads): ConvKV compression for memory
   final_ada        Linear(D -> 2D)
-  rgb_head         Linear(D -> P*P*C) -> unpatchify -> conv3x3(C+4 -> 32) GELU conv3x3(32 -> 3), + warp_prev*mask
+  rgb_head         Linear(D -> P*P*C) -> unpatchify -> conv3x3(C+head_cond -> 32) GELU conv3x3(32 -> 3), + warp_prev*mask
+                   (head_cond 4: the conv reads warp_prev, mask_prev; 8: also warp_mem, mask_mem)
   depth_head       Linear(D -> P*P*8) -> unpatchify -> conv3x3(8 -> 8) GELU conv3x3(8 -> 1): log depth
 """
 import math
@@ -46,6 +47,8 @@ class Config:
     t_freq: int = 128
     schedule: tuple = (1.0, 0.5)    # noise levels of the sampler's steps
     warp_filter: str = "bilinear"   # or "catmull_rom" (warp.py); files without the key mean bilinear
+    head_cond: int = 4              # conditioning channels the rgb conv head reads: 4 (previous-frame warp and
+                                    # mask) or 8 (+ memory warp and mask); files without the key mean 4
 
     @property
     def tokens(self):
@@ -144,7 +147,7 @@ class Student(nn.Module):
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.final_ada = nn.Linear(d, 2 * d)
         self.rgb_proj = nn.Linear(d, p * p * cfg.head_channels)
-        self.rgb_conv1 = nn.Conv2d(cfg.head_channels + 4, 32, 3, padding=1)
+        self.rgb_conv1 = nn.Conv2d(cfg.head_channels + cfg.head_cond, 32, 3, padding=1)
         self.rgb_conv2 = nn.Conv2d(32, 3, 3, padding=1)
         self.depth_proj = nn.Linear(d, p * p * 8)
         self.depth_conv1 = nn.Conv2d(8, 8, 3, padding=1)
@@ -177,13 +180,15 @@ class Student(nn.Module):
 
     # -- heads ----------------------------------------------------------
     def rgb_head(self, x, c, cond_img):
-        """x [M, N, D] -> x0 prediction [M, 3, H, W]; cond_img holds warp_prev, mask_prev."""
+        """x [M, N, D] -> x0 prediction [M, 3, H, W]; cond_img [M, 8, H, W] holds warp_prev, mask_prev,
+        warp_mem, mask_mem. The memory warp reaches the pixels directly (head_cond 8), not only through
+        8 x 8 patch tokens: a revisit can then copy the remembered view's detail."""
         cfg = self.cfg
         shift, scale = self.final_ada(F.silu(c)).chunk(2, -1)
         h = modulate(self.final_norm(x), shift, scale)
         feat = unpatchify(self.rgb_proj(h), cfg.patch, cfg.head_channels, cfg.image, cfg.image)
         base = cond_img[:, 0:3] * cond_img[:, 3:4]
-        y = self.rgb_conv2(F.gelu(self.rgb_conv1(torch.cat([feat, cond_img[:, 0:4]], 1)), approximate="tanh"))
+        y = self.rgb_conv2(F.gelu(self.rgb_conv1(torch.cat([feat, cond_img[:, 0:cfg.head_cond]], 1)), approximate="tanh"))
         return base + y
 
     def depth_head(self, x):
@@ -273,7 +278,7 @@ def forward_clip(model, clean_in, noisy_in, t_clean, t_noisy, motion, poses, mem
         hc = hc + gc2[:, None] * blk.fc2(F.gelu(blk.fc1(modulate(blk.norm2(hc), sc2, scale2)), approximate="tanh"))
         hn = hn + gn2[:, None] * blk.fc2(F.gelu(blk.fc1(modulate(blk.norm2(hn), sn2, scalen2)), approximate="tanh"))
 
-    cond_img = noisy_in.reshape(m, *noisy_in.shape[2:])[:, 3:7]
+    cond_img = noisy_in.reshape(m, *noisy_in.shape[2:])[:, 3:11]
     x0 = model.rgb_head(hn, cn, cond_img).reshape(b, t, 3, cfg.image, cfg.image)
     logd = model.depth_head(hc).reshape(b, t, cfg.image, cfg.image)
     return x0, logd

@@ -3,8 +3,15 @@
 The current camera's view is sampled by a fixed fan of points on the eye
 plane (5 bearings across the field of view x 4 distances). A stored frame
 scores the fraction of those points that fall inside its own view (within
-its half field of view and 10 m), minus 0.002 per frame of age. Occlusion
-is ignored: cheap, deterministic, microseconds for a bank of slots.
+its half field of view and 10 m); slots that share at least a quarter of
+the view are read, the best score first, where the score is that overlap
+plus 0.002 per frame of age, up to 100 frames (0.2).
+
+Why older first: in a rollout every later view of a place was generated
+from a longer chain of the model's own frames, so it has drifted further
+than the first one; reading the first view makes a revisit look like the
+first visit. The cap keeps overlap in charge among old slots. Occlusion is
+ignored: cheap, deterministic, microseconds for a bank of slots.
 """
 import math
 
@@ -14,8 +21,9 @@ BEARINGS_DEG = (-28.0, -14.0, 0.0, 14.0, 28.0)
 DISTANCES_M = (1.0, 2.5, 4.5, 7.0)
 HALF_FOV_DEG = 33.0
 MAX_RANGE_M = 10.0
-AGE_PENALTY = 0.002
-MIN_SCORE = 0.25
+AGE_BONUS = 0.002
+AGE_CAP = 100
+MIN_OVERLAP = 0.25
 
 
 def sample_points(pose):
@@ -39,19 +47,30 @@ def overlap(slot_pose, points):
     return inside.float().mean(-1)
 
 
+def age_bonus(age):
+    """Frames of age [tensor] -> the score bonus of an older view."""
+    return AGE_BONUS * age.clamp(max=AGE_CAP).float()
+
+
+def score_milli(overlap_fraction, age):
+    """One slot's score in exact thousandths (50 a point of the fan, 2 a
+    frame of age): the engine ranks the same integers, ties included."""
+    points = len(BEARINGS_DEG) * len(DISTANCES_M)
+    return round(overlap_fraction * points) * (1000 // points) + round(AGE_BONUS * 1000) * min(age, AGE_CAP)
+
+
 def retrieve(poses, window, k):
     """For every frame j of poses [B, T, 5], pick up to k memory frames i in
     [1, j - window - 1]. Returns (indices [B, T, k] with -1 for none,
     best index [B, T]) sorted by score, best first."""
     b, t, _ = poses.shape
     pts = sample_points(poses)                                  # [B, T, 20, 2]
-    score = overlap(poses[:, None, :, :].expand(b, t, t, 5), pts[:, :, None].expand(b, t, t, *pts.shape[-2:]))
+    ov = overlap(poses[:, None, :, :].expand(b, t, t, 5), pts[:, :, None].expand(b, t, t, *pts.shape[-2:]))
     j = torch.arange(t)[:, None]
     i = torch.arange(t)[None, :]
-    age = (j - i).float()
-    score = score - AGE_PENALTY * age
+    score = ov + age_bonus(j - i)
     allowed = (i >= 1) & (i <= j - window - 1)
-    score = torch.where(allowed[None] & (score >= MIN_SCORE), score, torch.full_like(score, -1e9))
+    score = torch.where(allowed[None] & (ov >= MIN_OVERLAP), score, torch.full_like(score, -1e9))
     top = torch.topk(score, k=min(k, t), dim=-1)
     idx = torch.where(top.values > -1e8, top.indices, torch.full_like(top.indices, -1))
     if idx.shape[-1] < k:

@@ -29,7 +29,7 @@ def to_unit(frames_u8):
 
 
 def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03, own=None, mem_own=None,
-               prev_dropout=0.0):
+               prev_dropout=0.0, prev_degrade=0.0):
     """Builds both streams' inputs for clips [B, T]. Context frames get a
     little added noise (the engine feeds back its own imperfect frames), and
     the warps use ground-truth depth jittered by a per-frame scale. With
@@ -60,6 +60,10 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
         prev = prev * (torch.rand(b, t, 1, 1, 1, generator=gen) >= prev_dropout).float()
 
     mem_idx, best = retrieve(p, cfg.window, cfg.memory_k)
+    if prev_degrade > 0:
+        pick = (torch.rand(b, t, generator=gen) < prev_degrade) & (best >= 0)
+        if pick.any():
+            prev[pick] = degrade(prev[pick], gen)
     mem = torch.zeros(b, t, 4, cfg.image, cfg.image)
     has = best >= 0
     if has.any():
@@ -89,6 +93,25 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
     log_depth = torch.clamp(torch.log(torch.clamp(d, min=1e-3)), LOG_DEPTH_MIN, LOG_DEPTH_MAX)
     return dict(clean_in=clean_in, noisy_in=noisy_in, t_clean=t_ctx, t_noisy=t_noisy, motion=motion, poses=p,
                 mem_idx=mem_idx, target=x, log_depth=log_depth, warp_mask=prev[:, :, 3])
+
+
+def degrade(prev, gen):
+    """prev [M, 4, H, W] (warped RGB, mask) -> the RGB blurred, its contrast
+    shrunk and its colour shifted, as a long chain of the model's own frames
+    leaves it by a revisit. With the memory warp beside it, undegraded, the
+    model learns to take a remembered view's detail over the chain's."""
+    m = prev.shape[0]
+    sigma = 0.5 + float(torch.rand((), generator=gen))
+    r = torch.arange(-2, 3, dtype=torch.float32)
+    k1 = torch.exp(-r * r / (2 * sigma * sigma))
+    k1 = k1 / k1.sum()
+    kernel = (k1[:, None] * k1[None, :]).expand(3, 1, 5, 5)
+    rgb = F.conv2d(F.pad(prev[:, :3], (2, 2, 2, 2), mode="replicate"), kernel, groups=3)
+    mean = rgb.mean((-1, -2), keepdim=True)
+    gain = 0.7 + 0.3 * torch.rand(m, 1, 1, 1, generator=gen)
+    shift = 0.1 * (2 * torch.rand(m, 3, 1, 1, generator=gen) - 1)
+    rgb = (mean + gain * (rgb - mean) + shift).clamp(-1, 1) * prev[:, 3:4]
+    return torch.cat([rgb, prev[:, 3:4]], 1)
 
 
 def losses(model, batch):
@@ -151,15 +174,30 @@ def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
         own = (x_own.float(), logd_own.float().exp())
         first = first or own
         mem = "truth" if mem_truth else first
-        batch = make_batch(cfg, frames, depth, poses, gen, own=own, mem_own=mem, prev_dropout=args.prev_dropout)
+        batch = make_batch(cfg, frames, depth, poses, gen, own=own, mem_own=mem, prev_dropout=args.prev_dropout,
+                           prev_degrade=args.prev_degrade)
     return batch
 
 
 def same_shapes(saved, cfg):
-    """A run may go on with another warp filter; everything else must match."""
-    a = {k: v for k, v in saved.items() if k != "warp_filter"}
-    b = {k: v for k, v in cfg.to_dict().items() if k != "warp_filter"}
-    return a == b
+    """A run may go on with another warp filter, or grow its head from 4 to 8
+    conditioning channels (grow_head); everything else must match."""
+    free = ("warp_filter", "head_cond")
+    a = {k: v for k, v in saved.items() if k not in free}
+    b = {k: v for k, v in cfg.to_dict().items() if k not in free}
+    return a == b and saved.get("head_cond", 4) <= cfg.head_cond
+
+
+def grow_head(weights, cfg):
+    """Pads rgb_conv1's input channels up to cfg.head_cond with zeros: the
+    new inputs (the memory warp) start unused, so the function is unchanged
+    and training goes on from where it was. Returns True if it padded."""
+    w = weights["rgb_conv1.weight"]
+    want = cfg.head_channels + cfg.head_cond
+    if w.shape[1] == want:
+        return False
+    weights["rgb_conv1.weight"] = torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1], *w.shape[2:])], 1)
+    return True
 
 
 def save(path, state):
@@ -200,6 +238,12 @@ def main():
                     help="share of own-context batches whose memory warp reads the true frame")
     ap.add_argument("--prev-dropout", type=float, default=0.0,
                     help="share of frames whose previous-frame warp is blanked (teaches use of the memory warp)")
+    ap.add_argument("--prev-degrade", type=float, default=0.0,
+                    help="share of frames with a memory frame whose previous-frame warp is blurred, faded and "
+                         "tinted (teaches the model to prefer a remembered view over a long own chain)")
+    ap.add_argument("--head-cond", type=int, choices=(4, 8), default=4,
+                    help="conditioning channels the rgb head's conv reads: 4, or 8 with the memory warp (a run "
+                         "saved with 4 grows to 8, the new weights at zero)")
     ap.add_argument("--warp-filter", choices=("bilinear", "catmull_rom"), default="catmull_rom",
                     help="how the warp samples (a resumed run may switch: it changes no weight)")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
@@ -211,6 +255,7 @@ def main():
     ckpt_path = os.path.join(args.run, "checkpoint.pt")
     cfg = Config(dim=64, depth=2, heads=2, head_channels=8) if args.tiny else Config()
     cfg.warp_filter = args.warp_filter
+    cfg.head_cond = args.head_cond
     model = Student(cfg)
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
@@ -222,9 +267,15 @@ def main():
         state = torch.load(ckpt_path)
         if not same_shapes(state["config"], cfg):
             sys.exit(f"{ckpt_path} holds another config; use another --run")
+        grown = grow_head(state["model"], cfg)
+        grow_head(state["ema"], cfg)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         if "opt" in state:
+            if grown:   # the moments of rgb_conv1.weight had the old shape: that one starts afresh
+                index = [n for n, _ in model.named_parameters()].index("rgb_conv1.weight")
+                state["opt"]["state"].pop(index, None)
+                print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
             opt.load_state_dict(state["opt"])
         step = state["step"]
         gen.set_state(state["torch_rng"])
@@ -239,6 +290,9 @@ def main():
         ema_weights, _ = read_safetensors(args.init_ema)
         if not same_shapes(json.loads(meta["config"]), cfg):
             sys.exit(f"{args.init_model} holds another config")
+        if grow_head(weights, cfg):
+            print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
+        grow_head(ema_weights, cfg)
         model.load_state_dict(weights)
         ema.load_state_dict(ema_weights)
         step = int(meta["step"])
@@ -254,7 +308,8 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)
-        batch = make_batch(cfg, frames, depth, poses, gen, prev_dropout=args.prev_dropout)
+        batch = make_batch(cfg, frames, depth, poses, gen, prev_dropout=args.prev_dropout,
+                           prev_degrade=args.prev_degrade)
         own = rng.random() < args.self_context
         if own:
             batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
