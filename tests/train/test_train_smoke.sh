@@ -23,7 +23,7 @@ $py "$here/pack_resume.py" "$tmp/run/checkpoint.pt" "$tmp/resume.safetensors"
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 7 --batch 2 --clip 8 --log-every 1 \
   --threads 2 --init-model "$tmp/resume.safetensors" --init-ema "$tmp/model.safetensors" --self-context 1 \
   --self-rounds 2 --grad-weight 0.1 --lowfreq-weight 1 --prev-dropout 0.1 --memory-truth 0.5 --energy-weight 5 \
-  --head-cond 8 --prev-degrade 0.5 | tee "$tmp/warm.log"
+  --head-cond 8 --prev-degrade 0.5 --near-memory 0.5 --head-lr-mult 10 | tee "$tmp/warm.log"
 grep -q "warm start from .* at step 5" "$tmp/warm.log"
 grep -q "grew the rgb head to 8 conditioning channels" "$tmp/warm.log"
 grep -q '"step": 7' "$tmp/run2/log.jsonl"
