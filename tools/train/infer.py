@@ -64,9 +64,9 @@ def retrieve_slots(bank, pose, now, k):
     pts = sample_points(pose[None])[0]
     scored = []
     for i, s in enumerate(bank):
-        ov = float(overlap(s.pose[None], pts[None])[0])
+        ov = overlap(s.pose[None], pts[None])[0]
         if ov >= MIN_OVERLAP:
-            scored.append((-score_milli(ov, now - s.time), s.time, i))   # ties: the older slot first
+            scored.append((-int(score_milli(ov, torch.tensor(now - s.time))), s.time, i))   # ties: the older first
     scored.sort()
     return [bank[i] for _, _, i in scored[:k]]
 

@@ -47,16 +47,13 @@ def overlap(slot_pose, points):
     return inside.float().mean(-1)
 
 
-def age_bonus(age):
-    """Frames of age [tensor] -> the score bonus of an older view."""
-    return AGE_BONUS * age.clamp(max=AGE_CAP).float()
-
-
 def score_milli(overlap_fraction, age):
-    """One slot's score in exact thousandths (50 a point of the fan, 2 a
-    frame of age): the engine ranks the same integers, ties included."""
+    """Overlap fractions and ages in frames (tensors) -> scores in exact
+    integer thousandths (50 a point of the fan, 2 a frame of age): the
+    engine ranks the same integers, ties included."""
     points = len(BEARINGS_DEG) * len(DISTANCES_M)
-    return round(overlap_fraction * points) * (1000 // points) + round(AGE_BONUS * 1000) * min(age, AGE_CAP)
+    return (torch.round(overlap_fraction * points).long() * (1000 // points) +
+            round(AGE_BONUS * 1000) * age.clamp(max=AGE_CAP))
 
 
 def retrieve(poses, window, k):
@@ -68,11 +65,11 @@ def retrieve(poses, window, k):
     ov = overlap(poses[:, None, :, :].expand(b, t, t, 5), pts[:, :, None].expand(b, t, t, *pts.shape[-2:]))
     j = torch.arange(t)[:, None]
     i = torch.arange(t)[None, :]
-    score = ov + age_bonus(j - i)
+    score = score_milli(ov, (j - i).expand(b, t, t))
     allowed = (i >= 1) & (i <= j - window - 1)
-    score = torch.where(allowed[None] & (ov >= MIN_OVERLAP), score, torch.full_like(score, -1e9))
+    score = torch.where(allowed[None] & (ov >= MIN_OVERLAP), score, torch.full_like(score, -1))
     top = torch.topk(score, k=min(k, t), dim=-1)
-    idx = torch.where(top.values > -1e8, top.indices, torch.full_like(top.indices, -1))
+    idx = torch.where(top.values >= 0, top.indices, torch.full_like(top.indices, -1))
     if idx.shape[-1] < k:
         idx = torch.cat([idx, torch.full((b, t, k - idx.shape[-1]), -1, dtype=idx.dtype)], -1)
     return idx, idx[..., 0]

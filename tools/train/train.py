@@ -86,8 +86,8 @@ def make_batch(cfg, frames, depth, poses, gen, ctx_noise=0.1, depth_jitter=0.03,
         # frames back, aligned with the current view and sharper than the
         # own-frame chain beside it; clips rarely return to a view, so
         # without this the memory warp is nearly always the worse source
-        j_all = torch.arange(t)[None].expand(b, t)
-        near = has & (torch.rand(b, t, generator=gen) < near_memory) & (j_all >= 2)
+        near = has & (torch.rand(b, t, generator=gen) < near_memory)
+        near[:, :2] = False
         if near.any():
             bi, ji = torch.nonzero(near, as_tuple=True)
             ii = (ji - torch.randint(1, 4, ji.shape, generator=gen)).clamp(min=1)
@@ -200,15 +200,18 @@ def same_shapes(saved, cfg):
     return a == b and saved.get("head_cond", 4) <= cfg.head_cond
 
 
-def grow_head(weights, cfg):
-    """Pads rgb_conv1's input channels up to cfg.head_cond with zeros: the
-    new inputs (the memory warp) start unused, so the function is unchanged
-    and training goes on from where it was. Returns True if it padded."""
-    w = weights["rgb_conv1.weight"]
+def grow_head(weights, ema_weights, cfg):
+    """Pads rgb_conv1's input channels, in the weights and their EMA, up to
+    cfg.head_cond with zeros: the new inputs (the memory warp) start unused,
+    so the function is unchanged and training goes on from where it was.
+    Returns True if it padded."""
     want = cfg.head_channels + cfg.head_cond
-    if w.shape[1] == want:
+    if weights["rgb_conv1.weight"].shape[1] == want:
         return False
-    weights["rgb_conv1.weight"] = torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1], *w.shape[2:])], 1)
+    for state in (weights, ema_weights):
+        w = state["rgb_conv1.weight"]
+        state["rgb_conv1.weight"] = torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1], *w.shape[2:])], 1)
+    print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
     return True
 
 
@@ -230,11 +233,10 @@ def regroup_optimizer_state(model, saved):
     group) -> the two-group layout of make_optimizer."""
     if len(saved["param_groups"]) != 1:
         return saved
-    names = [n for n, _ in model.named_parameters()]
-    order = [i for i, n in enumerate(names) if not n.startswith(HEAD_CONVS)] + \
-            [i for i, n in enumerate(names) if n.startswith(HEAD_CONVS)]
+    is_head = [n.startswith(HEAD_CONVS) for n, _ in model.named_parameters()]
+    order = [i for i, h in enumerate(is_head) if not h] + [i for i, h in enumerate(is_head) if h]
     group = saved["param_groups"][0]
-    rest = len(order) - sum(n.startswith(HEAD_CONVS) for n in names)
+    rest = is_head.count(False)
     return {"state": {new: saved["state"][old] for new, old in enumerate(order) if old in saved["state"]},
             "param_groups": [dict(group, params=list(range(rest))), dict(group, params=list(range(rest, len(order))))]}
 
@@ -311,15 +313,13 @@ def main():
         state = torch.load(ckpt_path)
         if not same_shapes(state["config"], cfg):
             sys.exit(f"{ckpt_path} holds another config; use another --run")
-        grown = grow_head(state["model"], cfg)
-        grow_head(state["ema"], cfg)
+        grown = grow_head(state["model"], state["ema"], cfg)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         if "opt" in state:
             if grown:   # the moments of rgb_conv1.weight had the old shape: that one starts afresh
                 index = [n for n, _ in model.named_parameters()].index("rgb_conv1.weight")
                 state["opt"]["state"].pop(index, None)
-                print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
             opt.load_state_dict(regroup_optimizer_state(model, state["opt"]))
         step = state["step"]
         gen.set_state(state["torch_rng"])
@@ -334,9 +334,7 @@ def main():
         ema_weights, _ = read_safetensors(args.init_ema)
         if not same_shapes(json.loads(meta["config"]), cfg):
             sys.exit(f"{args.init_model} holds another config")
-        if grow_head(weights, cfg):
-            print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
-        grow_head(ema_weights, cfg)
+        grow_head(weights, ema_weights, cfg)
         model.load_state_dict(weights)
         ema.load_state_dict(ema_weights)
         step = int(meta["step"])
