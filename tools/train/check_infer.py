@@ -57,9 +57,41 @@ def check(head_cond):
     return err <= 1e-4 and derr <= 1e-3
 
 
+def check_batch_session():
+    """BatchSession (the eval's batched rollouts) against one Session per
+    rollout: three walks, a bank of 2 slots so eviction runs, 2 steps."""
+    from batch_session import BatchSession
+    torch.manual_seed(0)
+    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0, 0.5), head_cond=8)
+    model = Student(cfg)
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    T, B = 9, 3
+    g = torch.Generator().manual_seed(2)
+    start = torch.rand(B, 3, 64, 64, generator=g) * 2 - 1
+    poses = torch.zeros(B, T, 5)
+    poses[:, :, 0] = 5 + 0.1 * torch.arange(B)[:, None]
+    poses[:, :, 1] = 1.6
+    poses[:, :, 2] = 5 + torch.linspace(0, 0.4, T)[None]
+    poses[:, :, 3] = torch.tensor([90, 92, 60, 30, 60, 91, 120, 89, 90.0])[None] + 3 * torch.arange(B)[:, None]
+    batch = BatchSession(model, B, memory_slots=2, seed=[11, 12, 13])
+    batch.start(start, poses[:, 0])
+    singles = [Session(model, memory_slots=2, seed=11 + e) for e in range(B)]
+    for e, s in enumerate(singles):
+        s.start(start[e], poses[e, 0])
+    worst = 0.0
+    for j in range(1, T):
+        out = batch.step(poses[:, j])
+        for e, s in enumerate(singles):
+            worst = max(worst, float((out[e] - s.step(poses[e, j])).abs().max()))
+    ok = worst < 1e-4
+    print(f"batch session vs session: max |diff| {worst:.2e} ({'ok' if ok else 'FAIL'})")
+    return ok
+
+
 def main():
-    failed = sum(not check(head_cond) for head_cond in (4, 8))
-    print(f"check_infer: {2 - failed} passed, {failed} failed")
+    failed = sum(not check(head_cond) for head_cond in (4, 8)) + (not check_batch_session())
+    print(f"check_infer: {3 - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
 

@@ -12,7 +12,9 @@ then measures, on [0, 1] RGB:
               (gradient energy over the truth's) at frames 1, 16, 32, 64
   revisit_*   PSNR at a frame that returns to a view left more than W + 8
               frames earlier, with the memory bank on and off
-Prints one JSON object.
+and, with eval_world.py (--world, on by default), what a person sees over
+long use: wander, idle_psnr_300, return_ssim_spin, return_ssim_out_and_back,
+incoming_strip and realism_c2st (see that file). Prints one JSON object.
 """
 import argparse
 import json
@@ -60,7 +62,7 @@ def evaluate(args):
     roll = {f: {"psnr": [], "psnr_copy": [], "ssim": [], "sharpness": []} for f in ROLLOUT_FRAMES}
     rev_on, rev_off, strip = [], [], None
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in seeds:
+        for seed in (seeds if args.classic else []):
             out = os.path.join(tmp, str(seed))
             subprocess.run([args.world_tool, "dataset", "--out", out, "--episodes", str(args.episodes_per_seed),
                             "--frames", str(max(ROLLOUT_FRAMES) + 1), "--size", str(cfg.image), "--world-seed",
@@ -110,7 +112,24 @@ def evaluate(args):
     }
     if args.strip and strip:
         write_strip(args.strip, *strip)
+    if args.world:
+        result.update(world_measures(model, args, seeds))
     return result
+
+
+def world_measures(model, args, seeds):
+    import eval_world as ew
+    out = {}
+    print("eval: idle and returns", file=sys.stderr, flush=True)
+    out.update(ew.idle_and_returns(model, args.world_tool, seeds, args.steps))
+    print("eval: incoming strip", file=sys.stderr, flush=True)
+    out["incoming_strip"] = ew.incoming_strip(model, args.world_tool, seeds, args.steps)
+    print(f"eval: wander ({args.wander_frames} frames)", file=sys.stderr, flush=True)
+    out["wander"] = ew.wander(model, args.world_tool, seeds, args.wander_frames, args.steps, args.walk_png)
+    print(f"eval: realism c2st ({args.c2st_worlds} worlds)", file=sys.stderr, flush=True)
+    out.update(ew.realism_c2st(model, args.world_tool, args.c2st_worlds, args.steps, frames=args.c2st_frames,
+                               stride=args.c2st_stride))
+    return out
 
 
 def write_strip(path, truth, gen, revisit_frame):
@@ -136,6 +155,15 @@ def main():
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--strip", help="write a truth-over-generated PNG strip here")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-world", dest="world", action="store_false",
+                    help="skip the long-use measures (wander, idle, returns, strip, c2st)")
+    ap.add_argument("--no-classic", dest="classic", action="store_false",
+                    help="skip the one-step, 64-frame rollout and revisit measures")
+    ap.add_argument("--wander-frames", type=int, default=2000)
+    ap.add_argument("--walk-png", help="write truth over model every 100 frames of the first wander walk here")
+    ap.add_argument("--c2st-worlds", type=int, default=40)
+    ap.add_argument("--c2st-frames", type=int, default=300)
+    ap.add_argument("--c2st-stride", type=int, default=5, help="score every Nth frame of frames 50..c2st-frames")
     args = ap.parse_args()
     result = evaluate(args)
     text = json.dumps(result, indent=1)

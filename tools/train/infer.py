@@ -71,6 +71,22 @@ def retrieve_slots(bank, pose, now, k):
     return [bank[i] for _, _, i in scored[:k]]
 
 
+def eviction_choice(poses, times):
+    """A full bank: of the two closest poses among the slots and the
+    newcomer (the last entry), the newer goes (the newcomer itself, if it is
+    one of them); this keeps the bank spread over space and keeps a place's
+    first view. Returns the index that goes."""
+    best, drop = None, 0
+    for i in range(len(poses)):
+        for j in range(i + 1, len(poses)):
+            a, b = poses[i], poses[j]
+            d = float(torch.linalg.norm(a[[0, 2]] - b[[0, 2]])) + abs(float(
+                torch.remainder(a[3] - b[3] + 180, 360) - 180)) / 45.0
+            if best is None or d < best:
+                best, drop = d, j if times[i] < times[j] else i
+    return drop
+
+
 class Session:
     def __init__(self, model: Student, memory_slots=16, memory=True, seed=0, steps=None, trace=None):
         self.model = model.eval()
@@ -168,18 +184,7 @@ class Session:
         if len(self.bank) < self.memory_slots:
             self.bank.append(slot)
             return
-        # full: of the two closest poses among the slots and the newcomer,
-        # the newer goes (the newcomer itself, if it is one of them); this
-        # keeps the bank spread over space and keeps a place's first view
-        cand = self.bank + [slot]
-        best, drop = None, 0
-        for i in range(len(cand)):
-            for j in range(i + 1, len(cand)):
-                a, b = cand[i].pose, cand[j].pose
-                d = float(torch.linalg.norm(a[[0, 2]] - b[[0, 2]])) + abs(float(
-                    torch.remainder(a[3] - b[3] + 180, 360) - 180)) / 45.0
-                if best is None or d < best:
-                    best, drop = d, j if cand[i].time < cand[j].time else i
+        drop = eviction_choice([s.pose for s in self.bank] + [slot.pose], [s.time for s in self.bank] + [slot.time])
         if drop < len(self.bank):
             self.bank[drop] = slot
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import Dataset  # noqa: E402
 from model import LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip  # noqa: E402
 from retrieval import retrieve  # noqa: E402
+from selfforce import PatchDiscriminator, clip_indices, knowable_mask, rollout, triples  # noqa: E402
 from warp import warp  # noqa: E402
 
 
@@ -191,6 +192,58 @@ def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
     return batch
 
 
+CLIP_KINDS = ("walk", "idle", "back", "pause")
+
+
+def self_forcing_clips(data, rng, gen, args):
+    """B clips of args.sf_length frames, shaped by clip_indices: a share
+    walks, stands still, walks out and back, pauses (args.sf_kinds)."""
+    weights = torch.tensor([float(v) for v in args.sf_kinds.split(",")])
+    fs, ds, ps = [], [], []
+    for _ in range(args.sf_batch):
+        kind = CLIP_KINDS[int(torch.multinomial(weights, 1, generator=gen))]
+        f, d, p, _ = data.clip(int(rng.integers(data.episodes)), 0, data.frames)
+        idx = clip_indices(kind, args.sf_length, data.frames, gen)
+        fs.append(f[idx])
+        ds.append(d[idx])
+        ps.append(p[idx])
+    x = to_unit(np.stack(fs))
+    return x, torch.from_numpy(np.stack(ds)), torch.from_numpy(np.stack(ps))
+
+
+def self_forcing_losses(model, disc, x, depth, poses, gen, args):
+    """One self-forcing rollout: the generator's losses and the
+    discriminator's inputs. Regression (MSE and low-frequency MSE) only
+    where the true start frame shows the view (knowable_mask); the
+    adversarial hinge term on frame triples ending in a frame with
+    gradients; depth of the model's own frames against the truth."""
+    t = x.shape[1]
+    g = min(args.sf_grad_frames, t - 2)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+        gen_frames, logd, _ = rollout(model, x, depth, poses, gen, g)
+    at = list(range(t - g, t))
+    know = knowable_mask(x, depth, poses, model.cfg.warp_filter)[:, at, None]
+    err = (gen_frames[:, at] - x[:, at]) ** 2 * know
+    rec = err.sum() / (know.sum() * 3 + 1.0)
+    low = lowfreq_mse(gen_frames[:, at] * know, x[:, at] * know)
+    log_true = torch.clamp(torch.log(torch.clamp(depth[:, at], min=1e-3)), LOG_DEPTH_MIN, LOG_DEPTH_MAX)
+    dep = F.l1_loss(logd[:, at], log_true)
+    fake = triples(gen_frames, at)
+    adv = -disc(fake).mean() if args.adv_weight > 0 else torch.zeros(())
+    real = triples(x, at)
+    return rec, low, dep, adv, fake.detach(), real, gen_frames.detach()
+
+
+def discriminator_step(disc, dopt, real, fake):
+    """Hinge loss; returns (loss, mean logit on real, on fake)."""
+    dr, df = disc(real), disc(fake)
+    loss = F.relu(1 - dr).mean() + F.relu(1 + df).mean()
+    dopt.zero_grad(set_to_none=True)
+    loss.backward()
+    dopt.step()
+    return loss.item(), dr.mean().item(), df.mean().item()
+
+
 def same_shapes(saved, cfg):
     """A run may go on with another warp filter, or grow its head from 4 to 8
     conditioning channels (grow_head); everything else must match."""
@@ -292,6 +345,20 @@ def main():
                          "saved with 4 grows to 8, the new weights at zero)")
     ap.add_argument("--warp-filter", choices=("bilinear", "catmull_rom"), default="catmull_rom",
                     help="how the warp samples (a resumed run may switch: it changes no weight)")
+    ap.add_argument("--self-forcing", type=float, default=0.0,
+                    help="share of steps that roll the model out on its own frames (selfforce.py) instead of "
+                         "teacher forcing")
+    ap.add_argument("--sf-length", type=int, default=64, help="frames of a self-forcing rollout")
+    ap.add_argument("--sf-batch", type=int, default=4, help="clips in a self-forcing rollout")
+    ap.add_argument("--sf-grad-frames", type=int, default=8,
+                    help="last frames of the rollout that carry gradients (truncated back-propagation)")
+    ap.add_argument("--sf-kinds", default="4,2,3,1",
+                    help="relative shares of walk, idle (stand still first), back (out and back), pause clips")
+    ap.add_argument("--adv-weight", type=float, default=0.0,
+                    help="weight of the adversarial (hinge) loss of the frame-triple patch discriminator")
+    ap.add_argument("--know-weight", type=float, default=1.0,
+                    help="weight of the MSE on pixels the true start frame shows (self-forcing steps)")
+    ap.add_argument("--d-lr", type=float, default=1e-4, help="the discriminator's learning rate")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     args = ap.parse_args()
@@ -306,6 +373,8 @@ def main():
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
     opt = make_optimizer(model, args.lr)
+    disc = PatchDiscriminator()
+    dopt = torch.optim.Adam(disc.parameters(), lr=args.d_lr, betas=(0.0, 0.99))
     step = warm_from = 0
     gen = torch.Generator().manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -321,6 +390,9 @@ def main():
                 index = [n for n, _ in model.named_parameters()].index("rgb_conv1.weight")
                 state["opt"]["state"].pop(index, None)
             opt.load_state_dict(regroup_optimizer_state(model, state["opt"]))
+        if "disc" in state:
+            disc.load_state_dict(state["disc"])
+            dopt.load_state_dict(state["dopt"])
         step = state["step"]
         gen.set_state(state["torch_rng"])
         rng = np.random.default_rng()
@@ -349,22 +421,34 @@ def main():
         lr = args.lr * min(1.0, max(0.05, (step - warm_from + 1) / args.warmup))
         for g, mult in zip(opt.param_groups, (1.0, args.head_lr_mult)):
             g["lr"] = lr * mult
-        frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)
-        batch = make_batch(cfg, frames, depth, poses, gen, prev_dropout=args.prev_dropout,
-                           prev_degrade=args.prev_degrade)
-        own = rng.random() < args.self_context
-        if own:
-            batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            rgb, dep, grad, low, energy = losses(model, batch)
-        loss = (rgb + args.depth_weight * dep + args.grad_weight * grad + args.lowfreq_weight * low +
-                args.energy_weight * energy)
+        sf = rng.random() < args.self_forcing
+        dstats = None
+        if sf:
+            x, d, p = self_forcing_clips(data, rng, gen, args)
+            rec, low, dep, adv, fake, real, _ = self_forcing_losses(model, disc, x, d, p, gen, args)
+            loss = (args.know_weight * rec + args.lowfreq_weight * low + args.depth_weight * dep +
+                    args.adv_weight * adv)
+            rgb, grad, energy, own = rec, torch.zeros(()), torch.zeros(()), True
+        else:
+            frames, depth, poses, _ = data.batch(rng, args.batch, args.clip)
+            batch = make_batch(cfg, frames, depth, poses, gen, prev_dropout=args.prev_dropout,
+                               prev_degrade=args.prev_degrade)
+            own = rng.random() < args.self_context
+            if own:
+                batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+                rgb, dep, grad, low, energy = losses(model, batch)
+            loss = (rgb + args.depth_weight * dep + args.grad_weight * grad + args.lowfreq_weight * low +
+                    args.energy_weight * energy)
+            adv = torch.zeros(())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         if not math.isfinite(loss.item()):
             sys.exit(f"step {step}: loss is {loss.item()}; stopping")
         opt.step()
+        if sf and args.adv_weight > 0:
+            dstats = discriminator_step(disc, dopt, real, fake)
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(args.ema).add_(pm, alpha=1 - args.ema)
@@ -372,15 +456,17 @@ def main():
         if step % args.log_every == 0:
             now = time.time()
             rec = dict(step=step, loss=loss.item(), rgb_mse=rgb.item(), depth_l1=dep.item(), grad_l1=grad.item(), lowfreq_mse=low.item(), energy_mse=energy.item(),
-                       lr=lr, own_context=own,
+                       lr=lr, own_context=own, self_forcing=sf, adv=float(adv),
                        grad_norm=float(gnorm), sec_per_step=(now - t_last) / args.log_every, time=now)
+            if dstats:
+                rec.update(d_loss=dstats[0], d_real=dstats[1], d_fake=dstats[2])
             t_last = now
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(json.dumps(rec), flush=True)
         if step % args.save_every == 0 or step == args.steps:
             save(ckpt_path, dict(config=cfg.to_dict(), model=model.state_dict(), ema=ema.state_dict(),
-                                 opt=opt.state_dict(), step=step, torch_rng=gen.get_state(),
+                                 opt=opt.state_dict(), disc=disc.state_dict(), dopt=dopt.state_dict(), step=step, torch_rng=gen.get_state(),
                                  np_rng=rng.bit_generator.state))
 
 

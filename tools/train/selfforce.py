@@ -1,0 +1,201 @@
+"""Self-forcing: the student rolls a batch of clips out on its own frames,
+as the engine does, and a patch discriminator judges what it made.
+
+Why: every teacher-forced loss regresses against the true frame. Where the
+truth cannot be known (what comes round a corner) regression learns the
+mean of the possibilities, which is blur, and rollouts compound it into
+mush. Here the model generates every frame from its own previous frames,
+warps and memory, as in the engine, and is scored two ways:
+  - regression only where the truth is knowable: pixels of the start view
+    seen again (the true start frame warped into the view with true
+    depth), which covers idle stretches, out-and-back returns and full turns;
+  - an adversarial hinge loss on runs of three consecutive frames (realism
+    and temporal consistency at once) everywhere else.
+
+The rollout mirrors infer.Session frame by frame (sink, a window of W
+frames, up to K compressed memory frames, the one-step denoising pass then
+the clean pass that writes K/V and depth), batched over clips. Memory
+frames are chosen by training's rule (retrieval.retrieve over all earlier
+frames). Gradients flow through the last `grad_frames` frames only
+(truncated back-propagation through time); earlier frames run without them.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from model import SRC_MEMORY, SRC_SELF, SRC_SINK, SRC_WINDOW, Student, modulate, patchify
+from retrieval import retrieve
+from warp import warp
+
+
+# -- clip shapes: what a rollout should learn to hold -----------------------
+def clip_indices(kind, length, episode_frames, gen):
+    """Frame indices into a 64-frame episode that make a clip of `length`:
+    'walk' plays it forward; 'idle' stands still at the start for a stretch
+    (the true picture does not change, so neither may the model's), then
+    walks; 'back' walks out and retraces the same poses back to the start
+    (a return to a seen view); 'pause' walks, stands still, walks on.
+    Reversed poses are a valid camera path: the world is static."""
+    def rint(lo, hi):
+        return int(torch.randint(lo, hi + 1, (), generator=gen))
+    if kind == "idle":
+        hold = rint(length // 4, length - 8)
+        idx = [0] * hold + list(range(1, length - hold + 1))
+    elif kind == "back":
+        out = rint(length // 3, length // 2)
+        idx = list(range(out + 1)) + list(range(out - 1, -1, -1))
+        idx += [0] * (length - len(idx))
+    elif kind == "pause":
+        a, hold = rint(4, length // 2), rint(8, length // 3)
+        idx = list(range(a)) + [a] * hold
+        idx += list(range(a + 1, a + 1 + length - len(idx)))
+    else:
+        idx = list(range(length))
+    idx = [min(i, episode_frames - 1) for i in idx[:length]]
+    return idx
+
+
+# -- the discriminator ----------------------------------------------------
+class PatchDiscriminator(nn.Module):
+    """Spectral-norm conv net over three consecutive frames (9 channels,
+    64 x 64) -> an 8 x 8 grid of real/fake logits: each logit sees a
+    patch, so it judges texture and edges, and the frame triple lets it see
+    flicker and drift between frames."""
+
+    def __init__(self, frames=3, width=64):
+        super().__init__()
+        sn = nn.utils.spectral_norm
+        c = 3 * frames
+        self.net = nn.Sequential(
+            sn(nn.Conv2d(c, width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(4 * width, 4 * width, 3, 1, 1)), nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(4 * width, 1, 3, 1, 1)))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def triples(frames, at):
+    """frames [B, T, 3, H, W]; at: frame indices j >= 2 -> [B * len(at), 9, H, W]
+    of (j - 2, j - 1, j)."""
+    b = frames.shape[0]
+    out = torch.stack([torch.cat([frames[:, j - 2], frames[:, j - 1], frames[:, j]], 1) for j in at], 1)
+    return out.reshape(b * len(at), *out.shape[2:])
+
+
+# -- one network pass over one frame of every clip -------------------------
+def frame_pass(model, inp, t, motion, pose, sources, head):
+    """inp [B, 11, H, W]; t [B]; motion [B, 8]; pose [B, 5];
+    sources: list of (K per layer [B, S, D], V per layer, source pose [B, 5],
+    type, ok [B] bool) -> (head output, K and V per layer [B, N, D])."""
+    cfg = model.cfg
+    b = inp.shape[0]
+    x = model.embed(patchify(inp, cfg.patch)) + model.pos
+    c = model.cond(t, motion)
+    n = x.shape[1]
+    feats = torch.stack([model.source_features(pose, pose, SRC_SELF)] +
+                        [model.source_features(sp, pose, ty) for _, _, sp, ty, _ in sources], 1)   # [B, G, 11]
+    sizes = [n] + [s[0][0].shape[1] for s in sources]
+    group = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    ok = torch.cat([torch.ones(b, n, dtype=torch.bool)] + [s[4][:, None].expand(b, sz) for s, sz in
+                                                          zip(sources, sizes[1:])], 1)
+    bias = torch.where(ok, torch.zeros(()), torch.full((), float("-inf")))[:, None]
+    ks, vs = [], []
+    for li, blk in enumerate(model.blocks):
+        s1, sc1, g1, s2, sc2, g2 = blk.ada(F.silu(c)).chunk(6, -1)
+        q, k, v = blk.qkv(modulate(blk.norm1(x), s1, sc1)).chunk(3, -1)
+        ks.append(k)
+        vs.append(v)
+        ctx_k = torch.cat([s[0][li] for s in sources], 1) if sources else k[:, :0]
+        ctx_v = torch.cat([s[1][li] for s in sources], 1) if sources else v[:, :0]
+        e = blk.src_embed(feats)
+        a = blk.attend(q, k, v, ctx_k, ctx_v, e, group, bias)
+        x = x + g1[:, None] * blk.proj(a)
+        x = x + g2[:, None] * blk.fc2(F.gelu(blk.fc1(modulate(blk.norm2(x), s2, sc2)), approximate="tanh"))
+    out = model.rgb_head(x, c, inp[:, 3:11]) if head == "rgb" else model.depth_head(x)
+    return out, ks, vs
+
+
+def rollout(model, x, depth, poses, gen, grad_frames):
+    """Rolls clips out on the model's own frames.
+
+    x [B, T, 3, H, W] true frames in [-1, 1] (only frame 0 is read: the
+    start); depth [B, T, H, W] (only frame 0's is read... by nothing: the
+    start's depth is predicted, as in the engine); poses [B, T, 5].
+    Returns (frames [B, T, 3, H, W] with frame 0 the truth, log depth
+    [B, T, H, W] predicted by the clean passes, prev-warp masks [B, T, H, W]);
+    frames from T - grad_frames on carry gradients."""
+    cfg = model.cfg
+    b, t = x.shape[:2]
+    w = cfg.window
+    ones, zeros = torch.ones(b), torch.zeros(b)
+    mem_idx, best = retrieve(poses, w, cfg.memory_k)
+    frames = [x[:, 0]]
+    logd, masks = [], [torch.zeros(b, cfg.image, cfg.image)]
+    kv = []        # per frame: (K list, V list)
+    comp = []      # per frame: (compressed K list, V list)
+    empty = torch.zeros(b, 4, cfg.image, cfg.image)
+    motion0 = torch.zeros(b, 8)
+
+    def commit(rgb, prev, mem, pose, motion, sources):
+        out, ks, vs = frame_pass(model, torch.cat([rgb, prev, mem], 1), zeros, motion, pose, sources, "depth")
+        kv.append((ks, vs))
+        comp.append(([blk.compress(blk.comp_k, k) for blk, k in zip(model.blocks, ks)],
+                     [blk.compress(blk.comp_v, v) for blk, v in zip(model.blocks, vs)]))
+        logd.append(out)
+
+    with torch.no_grad():
+        commit(x[:, 0], empty, empty, poses[:, 0], motion0, [])
+    for j in range(1, t):
+        with torch.set_grad_enabled(j >= t - grad_frames and torch.is_grad_enabled()):
+            pose = poses[:, j]
+            motion = Student.motion_features(poses[:, j - 1], pose)
+            wp, mp = warp(frames[j - 1], logd[j - 1].exp(), poses[:, j - 1], pose, cfg.warp_filter)
+            prev = torch.cat([wp, mp], 1)
+            mem = empty
+            has = best[:, j] >= 0
+            if has.any():
+                bi = torch.nonzero(has)[:, 0]
+                ii = best[bi, j]
+                src_rgb = torch.stack([frames[int(i)][int(bb)] for bb, i in zip(bi, ii)])
+                src_d = torch.stack([logd[int(i)][int(bb)] for bb, i in zip(bi, ii)]).exp()
+                wm, mm = warp(src_rgb, src_d, poses[bi, ii], pose[bi], cfg.warp_filter)
+                mem = empty.clone()
+                mem[bi] = torch.cat([wm, mm], 1)
+            sources = [(kv[0][0], kv[0][1], poses[:, 0], SRC_SINK, torch.ones(b, dtype=torch.bool))]
+            for i in range(j - 1, j - w - 1, -1):                  # the window, newest first
+                if i >= 1:
+                    sources.append((kv[i][0], kv[i][1], poses[:, i], SRC_WINDOW, torch.ones(b, dtype=torch.bool)))
+            for kk in range(cfg.memory_k):
+                idx = mem_idx[:, j, kk]
+                okk = idx >= 0
+                if not okk.any():
+                    continue
+                safe = idx.clamp(min=0)
+                bsel = torch.arange(b)
+                mk = [torch.stack([comp[int(i)][0][li][bb] for bb, i in zip(bsel, safe)]) for li in
+                      range(len(model.blocks))]
+                mv = [torch.stack([comp[int(i)][1][li][bb] for bb, i in zip(bsel, safe)]) for li in
+                      range(len(model.blocks))]
+                sources.append((mk, mv, poses[bsel, safe], SRC_MEMORY, okk))
+            noise = torch.randn(b, 3, cfg.image, cfg.image, generator=gen)
+            x0, _, _ = frame_pass(model, torch.cat([noise, prev, mem], 1), ones, motion, pose, sources, "rgb")
+            x0 = x0.float().clamp(-1, 1)
+            frames.append(x0)
+            masks.append(mp[:, 0])
+            commit(x0, prev, mem, pose, motion, sources)
+    return torch.stack(frames, 1), torch.stack(logd, 1).float(), torch.stack(masks, 1)
+
+
+def knowable_mask(x, depth, poses, warp_filter):
+    """[B, T, H, W]: pixels of each frame that the true start frame shows
+    (warped with true depth): there the truth is knowable from the start
+    alone, so regression is right; elsewhere it would teach blur."""
+    b, t = x.shape[:2]
+    src = x[:, :1].expand(b, t, *x.shape[2:]).reshape(b * t, *x.shape[2:])
+    d0 = depth[:, :1].expand(b, t, *depth.shape[2:]).reshape(b * t, *depth.shape[2:])
+    p0 = poses[:, :1].expand(b, t, 5).reshape(b * t, 5)
+    _, m = warp(src, d0, p0, poses.reshape(b * t, 5), warp_filter)
+    return m.reshape(b, t, *m.shape[2:])
