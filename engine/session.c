@@ -77,13 +77,12 @@ static int record_clean(worldkv_session *s, const float *motion, const student_s
     memcpy(in.motion, motion, sizeof in.motion);
     memcpy(in.pose, s->pose, sizeof in.pose);
     wk_tensor rgb;
-    vkr_context *vk = wk_backend_vkr(s->be);
-    vkr_set_label(vk, "kv_pass");
+    wk_set_label(s->be, "kv_pass");
     int rc = student_pass(s->net, &in, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
              wk_exp(s->be, &s->logd, &s->depth, err, n) || view(s, &s->image, 0, 3, &rgb, err, n);
-    vkr_set_label(vk, "memory");
+    wk_set_label(s->be, "memory");
     rc = rc || kvm_commit(s->mem, s->pose, s->time, s->time, &rgb, &s->depth, student_compress, s->net, err, n);
-    vkr_set_label(vk, NULL);
+    wk_set_label(s->be, NULL);
     wk_tensor_view_release(s->be, &rgb);
     return rc ? -1 : 0;
 }
@@ -126,7 +125,13 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
         snprintf(err, n, "out of memory");
         return -1;
     }
-    wk_backend_options bo = {opt->validation, opt->profile, opt->device};
+    int kind = wk_backend_kind_parse(opt->backend);
+    if (kind < 0) {
+        snprintf(err, n, "unknown backend '%s': use auto, cpu or vulkan", opt->backend);
+        free(s);
+        return -1;
+    }
+    wk_backend_options bo = {opt->validation, opt->profile, opt->device, (wk_backend_kind)kind, opt->threads};
     const char *prefix = opt->weights_prefix ? opt->weights_prefix : "";
     if (st_open(opt->model_path, &s->file, err, n) ||
         model_config_parse(st_metadata(s->file, "config"), opt->model_path, &s->cfg, err, n) ||
@@ -230,8 +235,8 @@ static double now_ms(void)
 /* The profiler sums since its last reset; a step's share is the growth. */
 static void note_stage_times(worldkv_session *s)
 {
-    const vkr_profile_entry *e;
-    int n = vkr_profile(wk_backend_vkr(s->be), &e);
+    const wk_profile_entry *e;
+    int n = wk_profile(s->be, &e);
     s->stage_count = n < WORLDKV_MAX_STAGES ? n : WORLDKV_MAX_STAGES;
     for (int i = 0; i < s->stage_count; i++) {
         snprintf(s->stages[i].name, sizeof s->stages[i].name, "%s", e[i].name);
@@ -292,13 +297,13 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     int rc = view(s, &s->image, 0, 3, &xt, err, n) || view(s, &s->image, 3, 4, &wprev, err, n) ||
              view(s, &s->image, 7, 4, &wmem, err, n);
     student_begin(s->net);
-    vkr_context *vk = wk_backend_vkr(s->be);
-    vkr_set_label(vk, "warp");
+    double t_record = now_ms();
+    wk_set_label(s->be, "warp");
     rc = rc || wk_begin(s->be, err, n) || wk_copy(s->be, &s->noise[0], &xt, err, n) ||
          warp_entry(s, newest, newest_pose, s->pose, &wprev, err, n) ||
          (best_memory >= 0 ? warp_entry(s, best_memory, memory_pose, s->pose, &wmem, err, n)
                            : wk_copy(s->be, &s->zeros4, &wmem, err, n));
-    vkr_set_label(vk, "denoise");
+    wk_set_label(s->be, "denoise");
     for (int i = 0; !rc && i < s->steps; i++) {
         student_pass_in in = {&s->image, c->schedule[i], {0}, {0}, src, nsrc, STUDENT_HEAD_RGB, &s->x0};
         memcpy(in.motion, motion, sizeof motion);
@@ -309,7 +314,7 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
             rc = wk_axpby(s->be, 1.0f - c->schedule[i + 1], &s->x0c, c->schedule[i + 1], &s->noise[i + 1], &xt, err, n);
     }
     rc = rc || wk_copy(s->be, &s->x0c, &xt, err, n) || record_clean(s, motion, src, nsrc, err, n);
-    vkr_set_label(vk, NULL);
+    wk_set_label(s->be, NULL);
     wk_tensor_view_release(s->be, &xt), wk_tensor_view_release(s->be, &wprev), wk_tensor_view_release(s->be, &wmem);
     if (rc) {
         wk_abort(s->be);
@@ -320,7 +325,8 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     if (wk_end(s->be, err, n))
         return -1;
     double tb = now_ms();
-    s->stats.last_submit_ms = tb - ts;
+    /* an eager backend computed while the batch was recorded */
+    s->stats.last_submit_ms = tb - (wk_backend_eager(s->be) ? t_record : ts);
     if (finish(s, rgb, err, n))
         return -1;
     s->stats.last_readback_ms = now_ms() - tb;
@@ -370,6 +376,8 @@ void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out)
     out->memory_slots_used = ms.slots_used;
     out->memory_slots = ms.slots;
     out->memory_bytes = ms.arena_bytes + ms.image_bytes;
+    uint64_t used;
+    wk_backend_memory(s->be, &out->device_bytes, &used, &out->device_blocks);
 }
 
 void worldkv_session_get_pose(const worldkv_session *s, float pose[5])
@@ -396,8 +404,8 @@ int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int 
 
 void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames)
 {
-    const vkr_profile_entry *e;
-    int n = vkr_profile(wk_backend_vkr(s->be), &e);
+    const wk_profile_entry *e;
+    int n = wk_profile(s->be, &e);
     double total = 0;
     for (int i = 0; i < n; i++)
         total += e[i].total_ms;
@@ -406,8 +414,23 @@ void worldkv_session_print_profile(worldkv_session *s, FILE *out, int64_t frames
         fprintf(out, "%-16s %10.3f %10.1f %7.1f%%\n", e[i].name, e[i].total_ms / (double)frames,
                 (double)e[i].count / (double)frames, 100.0 * e[i].total_ms / (total > 0 ? total : 1));
     fprintf(out, "%-16s %10.3f\n", "all ops", total / (double)frames);
-    vkr_profile_reset(wk_backend_vkr(s->be));
+    wk_profile_reset(s->be);
     memset(s->stage_seen_ms, 0, sizeof s->stage_seen_ms);
+}
+
+int worldkv_backend_name_valid(const char *name)
+{
+    return name && wk_backend_kind_parse(name) >= 0;
+}
+
+const char *worldkv_session_backend_name(const worldkv_session *s)
+{
+    return wk_backend_name(s->be);
+}
+
+const char *worldkv_session_backend_reason(const worldkv_session *s)
+{
+    return wk_backend_reason(s->be);
 }
 
 const char *worldkv_session_device_name(const worldkv_session *s)

@@ -3,10 +3,13 @@
  *   worldkv-bench ops [--json]   GFLOP/s and GB/s per op and shape
  * Tables by default; --json prints one object per line with op, shape, ms,
  * gflops and device, the convention every worldkv benchmark follows. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "backend.h"
 #include "proc_memory.h"
@@ -18,7 +21,32 @@ typedef struct bench_opts {
     double seconds;
     const char *model;
     int frames, steps, profile;
+    const char *backend; /* auto (NULL), cpu or vulkan */
 } bench_opts;
+
+#ifndef WORLDKV_SOURCE_DIR
+#define WORLDKV_SOURCE_DIR "."
+#endif
+#define DEFAULT_MODEL WORLDKV_SOURCE_DIR "/assets/models/student.safetensors"
+
+/* JSON numbers must be finite: NaN or infinity becomes null. */
+static void add_finite(cJSON *j, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(j, key, v);
+    else
+        cJSON_AddNullToObject(j, key);
+}
+
+static void print_json(cJSON *j)
+{
+    char *text = cJSON_PrintUnformatted(j);
+    if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(j);
+    fflush(stdout);
+}
 
 static double now_s(void)
 {
@@ -30,10 +58,11 @@ static double now_s(void)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: worldkv-bench devices\n"
-                 "       worldkv-bench ops [--json] [--device NAME|INDEX] [--seconds T]\n"
-                 "       worldkv-bench generate --model FILE [--frames N] [--steps S] [--profile] [--json]\n"
+                 "       worldkv-bench ops [--backend B] [--json] [--device NAME|INDEX] [--seconds T]\n"
+                 "       worldkv-bench generate [--model FILE] [--backend B] [--frames N] [--steps S] [--profile]\n"
+                 "                              [--json]\n"
                  "\n"
-                 "  devices        list the Vulkan devices, best first, and which one worldkv picks\n"
+                 "  devices        list the Vulkan devices and which backend and device worldkv picks, and why\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
                  "                 shapes, the per-dispatch overhead) and print GFLOP/s and GB/s\n"
                  "  generate       generate N frames (default 40) with a model while walking and turning;\n"
@@ -41,28 +70,22 @@ static void usage(FILE *out)
                  "                 retrieval time, dispatches, GFLOP/s, host and device memory at frames\n"
                  "                 100, 1000, 10000 and the last, and a NaN check every 100 frames\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
+                 "  --model FILE   the model (default: the shipped " DEFAULT_MODEL ")\n"
+                 "  --backend B    auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto)\n"
                  "  --device X     a device index or name substring (default: $WORLDKV_DEVICE, else best)\n"
                  "  --seconds T    time spent on each case (default 1.0)\n");
 }
 
 static int cmd_devices(void)
 {
-    vkr_device_info devs[VKR_MAX_DEVICES];
-    int n;
     char err[512];
-    if (vkr_list_devices(devs, VKR_MAX_DEVICES, &n, err, sizeof err) != 0) {
-        fprintf(stderr, "worldkv-bench: %s\n", err);
-        return 1;
-    }
-    for (int i = 0; i < n; i++)
-        printf("%d: %s (%s, Vulkan %u.%u)\n", i, devs[i].name, vkr_device_type_name(devs[i].type),
-               VK_API_VERSION_MAJOR(devs[i].api_version), VK_API_VERSION_MINOR(devs[i].api_version));
+    wk_backend_list_devices(stdout);
     wk_backend *be;
     if (wk_backend_create(NULL, &be, err, sizeof err) != 0) {
         fprintf(stderr, "worldkv-bench: %s\n", err);
         return 1;
     }
-    printf("chosen: %s\n", wk_backend_device_name(be));
+    printf("chosen: %s backend, %s (%s)\n", wk_backend_name(be), wk_backend_device_name(be), wk_backend_reason(be));
     wk_backend_destroy(be);
     return 0;
 }
@@ -71,10 +94,17 @@ static void report(const bench_opts *o, const wk_backend *be, const char *op, co
                    double flops, double bytes)
 {
     double gflops = flops / (ms * 1e6), gbps = bytes / (ms * 1e6);
-    if (o->json)
-        printf("{\"op\": \"%s\", \"shape\": \"%s\", \"ms\": %.5f, \"gflops\": %.3f, \"gbps\": %.3f, \"device\": \"%s\"}\n",
-               op, shape, ms, gflops, gbps, wk_backend_device_name(be));
-    else
+    if (o->json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "op", op);
+        cJSON_AddStringToObject(j, "shape", shape);
+        add_finite(j, "ms", ms);
+        add_finite(j, "gflops", gflops);
+        add_finite(j, "gbps", gbps);
+        cJSON_AddStringToObject(j, "backend", wk_backend_name(be));
+        cJSON_AddStringToObject(j, "device", wk_backend_device_name(be));
+        print_json(j);
+    } else
         printf("%-22s %-22s %10.4f %10.2f %10.2f\n", op, shape, ms, gflops, gbps);
     fflush(stdout);
 }
@@ -131,13 +161,14 @@ static int cmd_ops(const bench_opts *o)
 {
     char err[512];
     wk_backend *be;
-    wk_backend_options bo = {0, 0, o->device};
+    wk_backend_options bo = {0, 0, o->device, (wk_backend_kind)wk_backend_kind_parse(o->backend), 0};
     if (wk_backend_create(&bo, &be, err, sizeof err) != 0) {
         fprintf(stderr, "worldkv-bench: %s\n", err);
         return 1;
     }
     if (!o->json)
-        printf("device: %s (%s), matmul kernel: %s\n%-22s %-22s %10s %10s %10s\n", wk_backend_device_name(be), wk_backend_device_type(be),
+        printf("%s backend: %s (%s), matmul kernel: %s\n%-22s %-22s %10s %10s %10s\n", wk_backend_name(be),
+               wk_backend_device_name(be), wk_backend_device_type(be),
                getenv("WORLDKV_MATMUL") && *getenv("WORLDKV_MATMUL") ? getenv("WORLDKV_MATMUL") : "default for the device",
                "op", "shape (MxNxK)", "ms", "GFLOP/s", "GB/s");
     /* M x N x K, and whether the weights are stored as f16 */
@@ -149,6 +180,8 @@ static int cmd_ops(const bench_opts *o)
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         int64_t M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
         int f16 = (int)shapes[i][3];
+        if (f16 && !strcmp(wk_backend_name(be), "cpu"))
+            continue; /* the CPU backend keeps weights in f32 */
         double ms = time_matmul(be, M, N, K, f16, M * N * K >= (1 << 26) ? 4 : 64, o->seconds, err, sizeof err);
         if (ms < 0) {
             fprintf(stderr, "worldkv-bench: %s\n", err);
@@ -176,10 +209,6 @@ static int cmd_ops(const bench_opts *o)
 static int cmd_generate(const bench_opts *o)
 {
     char err[512];
-    if (!o->model) {
-        fprintf(stderr, "worldkv-bench: generate needs --model FILE\n");
-        return 2;
-    }
     static uint8_t start[512 * 512 * 3], rgb[512 * 512 * 3];
     for (size_t i = 0; i < sizeof start; i++)
         start[i] = (uint8_t)(96 + (i / 3 / 64) % 64);
@@ -188,6 +217,7 @@ static int cmd_generate(const bench_opts *o)
     wo.start_rgb = start;
     wo.steps = o->steps;
     wo.device = o->device;
+    wo.backend = o->backend;
     wo.start_pose[1] = 1.6f;
     wo.profile = o->profile;
     worldkv_session *s = NULL;
@@ -234,15 +264,19 @@ static int cmd_generate(const bench_opts *o)
         if (n == 100 || n == 1000 || n == 10000 || n == o->frames) {
             long rss, peak;
             proc_memory_kb(&rss, &peak);
-            uint64_t dev_blocks, dev_used;
-            int blocks;
-            vkr_memory_stats_any(&dev_blocks, &dev_used, &blocks);
-            if (o->json)
-                printf("{\"op\": \"memory\", \"frame\": %d, \"host_rss_kb\": %ld, \"host_peak_kb\": %ld, "
-                       "\"device_bytes\": %llu, \"kv_memory_bytes\": %llu, \"slots_used\": %d}\n",
-                       n, rss, peak, (unsigned long long)dev_blocks, (unsigned long long)st.memory_bytes,
-                       st.memory_slots_used);
-            else
+            uint64_t dev_blocks = st.device_bytes;
+            int blocks = st.device_blocks;
+            if (o->json) {
+                cJSON *j = cJSON_CreateObject();
+                cJSON_AddStringToObject(j, "op", "memory");
+                cJSON_AddNumberToObject(j, "frame", n);
+                cJSON_AddNumberToObject(j, "host_rss_kb", (double)rss);
+                cJSON_AddNumberToObject(j, "host_peak_kb", (double)peak);
+                cJSON_AddNumberToObject(j, "device_bytes", (double)dev_blocks);
+                cJSON_AddNumberToObject(j, "kv_memory_bytes", (double)st.memory_bytes);
+                cJSON_AddNumberToObject(j, "slots_used", st.memory_slots_used);
+                print_json(j);
+            } else
                 printf("frame %5d: host RSS %ld kB (peak %ld kB), device %.2f MiB in %d blocks, KV memory %.2f MiB, "
                        "%d/%d slots\n",
                        n, rss, peak, (double)dev_blocks / (1 << 20), blocks, (double)st.memory_bytes / (1 << 20),
@@ -255,23 +289,39 @@ static int cmd_generate(const bench_opts *o)
     double gflop = worldkv_session_gflop_per_frame(s);
     if (o->profile && !o->json)
         worldkv_session_print_profile(s, stdout, o->frames);
-    if (o->json)
-        printf("{\"op\": \"generate\", \"shape\": \"%dx%d\", \"frames\": %d, \"ms\": %.3f, \"fps\": %.2f, "
-               "\"device_ms\": %.3f, \"fps_without_readback\": %.2f, \"retrieval_us\": %.1f, \"readback_ms\": %.3f, "
-               "\"first_frame_ms\": %.1f, \"setup_s\": %.2f, \"dispatches\": %u, \"gflop_per_frame\": %.3f, "
-               "\"gflops\": %.2f, \"nan_frames\": %d, \"device\": \"%s\"}\n",
-               st.image_size, st.image_size, o->frames, ms, 1000.0 / ms, device_ms,
-               device_ms > 0 ? 1000.0 / device_ms : 0.0, timed ? retrieval_sum / timed : 0.0,
-               timed ? readback_sum / timed : 0.0, 1000.0 * first, setup, st.dispatches, gflop,
-               gflop / (ms / 1000.0), nan_frames, worldkv_session_device_name(s));
+    if (o->json) {
+        cJSON *j = cJSON_CreateObject();
+        char shape[32];
+        snprintf(shape, sizeof shape, "%dx%d", st.image_size, st.image_size);
+        cJSON_AddStringToObject(j, "op", "generate");
+        cJSON_AddStringToObject(j, "shape", shape);
+        cJSON_AddNumberToObject(j, "frames", o->frames);
+        add_finite(j, "ms", ms);
+        add_finite(j, "fps", 1000.0 / ms);
+        add_finite(j, "device_ms", device_ms);
+        add_finite(j, "fps_without_readback", device_ms > 0 ? 1000.0 / device_ms : 0.0);
+        add_finite(j, "retrieval_us", timed ? retrieval_sum / timed : 0.0);
+        add_finite(j, "readback_ms", timed ? readback_sum / timed : 0.0);
+        add_finite(j, "first_frame_ms", 1000.0 * first);
+        add_finite(j, "setup_s", setup);
+        cJSON_AddNumberToObject(j, "dispatches", st.dispatches);
+        add_finite(j, "gflop_per_frame", gflop);
+        add_finite(j, "gflops", gflop / (ms / 1000.0));
+        cJSON_AddNumberToObject(j, "nan_frames", nan_frames);
+        cJSON_AddStringToObject(j, "backend", worldkv_session_backend_name(s));
+        cJSON_AddStringToObject(j, "backend_reason", worldkv_session_backend_reason(s));
+        cJSON_AddStringToObject(j, "device", worldkv_session_device_name(s));
+        print_json(j);
+    }
     else
-        printf("model %s on %s: %dx%d frames, %d generated\n"
+        printf("model %s on the %s backend, %s: %dx%d frames, %d generated\n"
                "  setup %.2f s, first frame %.1f ms\n"
                "  %.2f ms/frame end to end: %.2f frames/s (readback and RGB8 included)\n"
                "  %.2f ms/frame on the device: %.2f frames/s without readback\n"
                "  retrieval %.1f us, readback %.3f ms; %u dispatches in one submit a frame\n"
                "  %.3f GFLOP a frame: %.2f GFLOP/s achieved; NaN frames: %d\n",
-               o->model, worldkv_session_device_name(s), st.image_size, st.image_size, o->frames, setup,
+               o->model, worldkv_session_backend_name(s), worldkv_session_device_name(s), st.image_size,
+               st.image_size, o->frames, setup,
                1000.0 * first, ms, 1000.0 / ms, device_ms, device_ms > 0 ? 1000.0 / device_ms : 0.0,
                timed ? retrieval_sum / timed : 0.0, timed ? readback_sum / timed : 0.0, st.dispatches, gflop,
                gflop / (ms / 1000.0), nan_frames);
@@ -285,7 +335,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    bench_opts o = {0, NULL, 1.0, NULL, 40, 0, 0};
+    bench_opts o = {0, NULL, 1.0, DEFAULT_MODEL, 40, 0, 0, NULL};
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             o.json = 1;
@@ -297,6 +347,13 @@ int main(int argc, char **argv)
             o.profile = 1;
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             o.model = argv[++i];
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
+            o.backend = argv[++i];
+            if (!worldkv_backend_name_valid(o.backend)) {
+                fprintf(stderr, "worldkv-bench: --backend expects auto, cpu or vulkan, got '%s'\n", o.backend);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             o.frames = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc)

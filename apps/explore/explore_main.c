@@ -32,7 +32,7 @@ static void on_signal(int sig)
 }
 
 typedef struct opts {
-    const char *model, *start, *script, *record, *out_dir, *snapshot, *filter, *device;
+    const char *model, *start, *script, *record, *out_dir, *snapshot, *filter, *device, *backend;
     uint64_t world_seed, noise_seed;
     int steps, frames, width, height, memory_slots, record_scale, crf, no_hud, help_at_start, profile;
     double fps, mouse;
@@ -69,6 +69,8 @@ static void usage(FILE *f)
             "  --out-dir DIR         where R, P and F5 write (default: the current directory)\n"
             "  --snapshot FILE       the world snapshot F5 writes and F9 reads (default OUT-DIR/worldkv.world)\n"
             "  --device NAME         Vulkan device index or name (default: the best one)\n"
+            "  --backend B           auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto: a Vulkan GPU\n"
+            "                        if there is one, else the native CPU kernels)\n"
             "  --script FILE         headless: actions from this script (docs/formats.md), not the keys\n"
             "  --frames N            quit after N generated frames (with --script: default the script's length)\n"
             "  --screenshot-at LIST  PNG screenshots when frames N,M,... are on screen\n"
@@ -131,7 +133,8 @@ static int parse(int argc, char **argv, opts *o)
         static const char *known[] = {"--model",  "--start", "--seed",         "--world-seed", "--noise-seed",
                                       "--steps",  "--size",  "--filter",       "--fps",        "--mouse",
                                       "--memory-slots", "--record", "--record-scale", "--crf", "--out-dir",
-                                      "--snapshot", "--device", "--script", "--frames", "--screenshot-at"};
+                                      "--snapshot", "--device", "--script", "--frames", "--screenshot-at",
+                                      "--backend"};
         int k = -1;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++)
             if (!strcmp(a, known[j]))
@@ -180,6 +183,13 @@ static int parse(int argc, char **argv, opts *o)
         case 17: o->script = v; break;
         case 18: bad = parse_number(a, v, 1, 1e9, &x), o->frames = (int)x; break;
         case 19: bad = parse_shots(v, o); break;
+        case 20:
+            if (!worldkv_backend_name_valid(v)) {
+                fprintf(stderr, "worldkv-explore: --backend expects auto, cpu or vulkan, got '%s'\n", v);
+                bad = 1;
+            }
+            o->backend = v;
+            break;
         }
         if (bad)
             return 2;
@@ -218,7 +228,7 @@ typedef struct app {
     int hud, help, nearest, mouse_captured, want_shot;
     double latency_sum_ms, latency_max_ms, rss_mib, resumed_at;
     int64_t latency_count, displayed, shots_written;
-    const char *device;
+    char device[128]; /* "backend: device" for the HUD */
 } app;
 
 static int screenshot(app *ap, const char *path)
@@ -436,6 +446,7 @@ int main(int argc, char **argv)
     wo.steps = o->steps;
     wo.memory_slots = o->memory_slots;
     wo.device = o->device;
+    wo.backend = o->backend;
     wo.profile = o->profile;
     /* our own handlers, before anything slow: shells start background jobs
      * with SIGINT ignored, and SDL then leaves it ignored */
@@ -475,7 +486,10 @@ int main(int argc, char **argv)
     if (app_start_prepare(o->model, o->start, o->world_seed, &start, &wo, err, sizeof err) != 0 ||
         worldkv_session_create(&wo, &session, err, sizeof err) != 0)
         goto fail;
-    ap.device = worldkv_session_device_name(session);
+    snprintf(ap.device, sizeof ap.device, "%s: %s", worldkv_session_backend_name(session),
+             worldkv_session_device_name(session));
+    fprintf(stderr, "worldkv-explore: %s backend on %s (%s)\n", worldkv_session_backend_name(session),
+            worldkv_session_device_name(session), worldkv_session_backend_reason(session));
     ap.texture = SDL_CreateTexture(ap.renderer, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, start.size,
                                    start.size);
     if (!ap.texture || xw_frame_alloc(&ap.shown, start.size) != 0) {

@@ -33,7 +33,7 @@ static void on_signal(int sig)
 }
 
 typedef struct opts {
-    const char *out, *model, *start, *actions, *path, *save, *load;
+    const char *out, *model, *start, *actions, *path, *save, *load, *backend;
     uint64_t world_seed, seed;
     int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots;
 } opts;
@@ -62,6 +62,8 @@ static void usage(FILE *f)
             "  --side-by-side       the true render (from --world-seed) left of the model's frames\n"
             "  --stream             a file that plays while it grows; runs until Ctrl-C without --frames\n"
             "  --memory-slots M     size of the KV memory bank (default 32)\n"
+            "  --backend B          auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto: a Vulkan GPU\n"
+            "                       if there is one, else the native CPU kernels)\n"
             "  --save-world FILE    save the world (memory, pose, noise state) at the end\n"
             "  --load-world FILE    continue a saved world (same model and --memory-slots)\n"
             "  -q, --quiet          no progress bar\n"
@@ -112,6 +114,13 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--load-world")) {
             VALUE();
             o->load = v;
+        } else if (!strcmp(a, "--backend")) {
+            VALUE();
+            if (!worldkv_backend_name_valid(v)) {
+                fprintf(stderr, "worldkv-render: --backend expects auto, cpu or vulkan, got '%s'\n", v);
+                return 2;
+            }
+            o->backend = v;
         } else {
             static const char *ints[] = {"--frames", "--fps", "--steps", "--crf", "--scale", "--memory-slots"};
             int *dst[] = {&o->frames, &o->fps, &o->steps, &o->crf, &o->scale, &o->memory_slots};
@@ -191,12 +200,16 @@ int main(int argc, char **argv)
     wo.seed = o.seed;
     wo.steps = o.steps;
     wo.memory_slots = o.memory_slots;
+    wo.backend = o.backend;
     if (app_start_prepare(o.model, o.start, o.world_seed, &st, &wo, err, sizeof err) != 0)
         goto fail_msg;
     world *w = st.world;
     int size = st.size;
     if (worldkv_session_create(&wo, &s, err, sizeof err) != 0)
         goto fail_msg;
+    if (!o.quiet)
+        fprintf(stderr, "worldkv-render: %s backend on %s (%s)\n", worldkv_session_backend_name(s),
+                worldkv_session_device_name(s), worldkv_session_backend_reason(s));
     if (o.load && worldkv_session_load(s, o.load, err, sizeof err) != 0)
         goto fail_msg;
     int tile = size * o.scale, width = o.side_by_side ? 2 * tile : tile;

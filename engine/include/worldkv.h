@@ -33,6 +33,8 @@ typedef struct worldkv_options {
     int profile;                 /* time every stage on the device (worldkv_session_print_profile) */
     worldkv_noise_fn noise_fn;
     void *noise_user;
+    const char *backend;         /* "auto" (or NULL), "cpu" or "vulkan"; auto reads WORLDKV_BACKEND first */
+    int threads;                 /* CPU backend threads; 0: one per core */
 } worldkv_options;
 
 typedef struct worldkv_stats {
@@ -44,9 +46,11 @@ typedef struct worldkv_stats {
     int64_t retrieved_frames[8]; /* source frame ids the last step read from memory */
     uint32_t dispatches;         /* in the last step's single submit */
     double last_step_ms;         /* the whole step, readback and RGB8 conversion included */
-    double last_submit_ms;       /* the device's part: submit to fence */
+    double last_submit_ms;       /* the device's part: submit to fence (CPU backend: the ops themselves) */
     double last_retrieval_us;    /* host-side slot choice */
     double last_readback_ms;     /* copy back and conversion to RGB8 */
+    uint64_t device_bytes;       /* memory the backend holds (device blocks, or host tensors and scratch) */
+    int device_blocks;
 } worldkv_stats;
 
 /* The frame size a model makes (reads the file's config only). */
@@ -95,6 +99,11 @@ int worldkv_session_stage_times(const worldkv_session *s, worldkv_stage_time *ou
 /* The bank's occupied slots, for maps and logs: writes at most max, returns the count. */
 int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max);
 const char *worldkv_session_device_name(const worldkv_session *s);
+/* 1 if name is a backend worldkv_options.backend takes: auto, cpu, vulkan. */
+int worldkv_backend_name_valid(const char *name);
+/* "cpu" or "vulkan", and why it was chosen (one line, for start-up and the HUD). */
+const char *worldkv_session_backend_name(const worldkv_session *s);
+const char *worldkv_session_backend_reason(const worldkv_session *s);
 /* Multiply-adds x 2 of one frame at the session's step count (all passes,
  * compression included), from the model config. */
 double worldkv_session_gflop_per_frame(const worldkv_session *s);

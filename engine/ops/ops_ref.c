@@ -233,9 +233,15 @@ static float sample_catmull_rom(const float *b, int64_t w, int64_t h, float cx, 
 void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
               const float *to, float focal, int filter, float *out)
 {
+    ref_warp_rows(src, depth, c, h, w, from, to, focal, filter, 0, h, out);
+}
+
+void ref_warp_rows(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
+                   const float *to, float focal, int filter, int64_t y_begin, int64_t y_end, float *out)
+{
     const float *cs = from, *fs = from + 3, *rs = from + 6, *us = from + 9;
     const float *cd = to, *fd = to + 3, *rd = to + 6, *ud = to + 9;
-    for (int64_t y = 0; y < h; y++)
+    for (int64_t y = y_begin; y < y_end; y++)
         for (int64_t x = 0; x < w; x++) {
             float u = ((float)x + 0.5f - (float)w / 2.0f) / focal, v = ((float)h / 2.0f - (float)y - 0.5f) / focal;
             float ray[3];

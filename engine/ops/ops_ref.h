@@ -30,3 +30,6 @@ void ref_unpatchify(const float *tokens, int64_t c, int64_t h, int64_t w, int p,
 /* cams: centre, forward, right, up (12 floats each) */
 void ref_warp(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
               const float *to, float focal, int filter, float *out);
+/* Destination rows [y_begin, y_end) only (the CPU backend splits rows over threads). */
+void ref_warp_rows(const float *src, const float *depth, int64_t c, int64_t h, int64_t w, const float *from,
+                   const float *to, float focal, int filter, int64_t y_begin, int64_t y_end, float *out);

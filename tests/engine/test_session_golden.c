@@ -13,7 +13,6 @@
 #include "../test_util.h"
 #include "proc_memory.h"
 #include "safetensors.h"
-#include "vkr.h"
 #include "worldkv.h"
 
 static st_file *g_golden;
@@ -179,8 +178,7 @@ static void test_flat_memory(const char *path, int frames)
     if (!s)
         return;
     static const float walk[5] = {0.8f, 0.1f, 0.5f, 0.05f, 0.0f};
-    uint64_t dev50 = 0, used;
-    int blocks;
+    uint64_t dev50 = 0;
     long rss50 = 0;
     size_t heap50 = 0;
     worldkv_stats st50 = {0}, st;
@@ -194,18 +192,17 @@ static void test_flat_memory(const char *path, int frames)
                 nan += chw[i] != chw[i];
         }
         if (f == 50) {
-            vkr_memory_stats_any(&dev50, &used, &blocks);
             proc_memory_kb(&rss50, NULL);
             heap50 = mallinfo2().uordblks;
             worldkv_session_get_stats(s, &st50);
+            dev50 = st50.device_bytes;
         }
     }
-    uint64_t dev1000;
-    vkr_memory_stats_any(&dev1000, &used, &blocks);
     long rss1000;
     proc_memory_kb(&rss1000, NULL);
     size_t heap1000 = mallinfo2().uordblks;
     worldkv_session_get_stats(s, &st);
+    uint64_t dev1000 = st.device_bytes;
     printf("  frames 50 -> %d: device %llu -> %llu bytes, KV memory %llu -> %llu bytes, heap in use %zu -> %zu "
            "bytes, RSS %ld -> %ld kB, %d/%d slots, NaN values %d\n",
            frames, (unsigned long long)dev50, (unsigned long long)dev1000, (unsigned long long)st50.memory_bytes,

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         return 1;
     }
     model_config cfg;
-    wk_backend_options opt = {1, 0, NULL};
+    wk_backend_options opt = {1, 0, NULL, WK_BACKEND_AUTO, 0};
     student *s = NULL;
     if (model_config_parse(st_metadata(g_golden, "config"), "tiny", &cfg, err, sizeof err) != 0 ||
         wk_backend_create(&opt, &g_be, err, sizeof err) != 0 ||
@@ -182,11 +182,11 @@ int main(int argc, char **argv)
     for (int l = 0; l < cfg.depth; l++)
         wk_tensor_free(g_be, &k_arena[l]), wk_tensor_free(g_be, &v_arena[l]);
     student_destroy(s);
+    uint32_t messages = wk_backend_validation_messages(g_be);
     wk_backend_destroy(g_be);
     st_close(g_golden);
     free(img);
     free(d);
-    uint32_t messages = vkr_total_validation_messages();
     printf("validation messages: %u\n", messages);
     CHECK(messages == 0);
     return test_finish("test_student_golden");

@@ -1,25 +1,11 @@
 /* matmul with a fused bias, activation, gate and residual epilogue. */
-#include "backend_vk_internal.h"
+#include "vk_internal.h"
 
-int wk_matmul(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias, const wk_tensor *res,
-              wk_act act, wk_tensor *out, char *err, size_t err_size)
+int vk_matmul(void *ctx, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias, const wk_tensor *res,
+              wk_act act, const wk_gate *gate, wk_tensor *out, char *err, size_t err_size)
 {
-    return wk_matmul_gated(be, a, w, bias, res, act, NULL, out, err, err_size);
-}
-
-int wk_matmul_gated(wk_backend *be, const wk_tensor *a, const wk_tensor *w, const wk_tensor *bias,
-                    const wk_tensor *res, wk_act act, const wk_gate *gate, wk_tensor *out, char *err, size_t err_size)
-{
+    wk_vk *be = ctx;
     int64_t K = a->ne[0], M = a->ne[1], N = w->ne[1], batch = a->ne[2] * a->ne[3];
-    if (w->ne[0] != K || w->ne[2] * w->ne[3] != 1 || out->ne[0] != N || out->ne[1] != M ||
-        out->ne[2] * out->ne[3] != batch || (bias && wk_nelements(bias) != N) ||
-        (res && wk_nelements(res) != wk_nelements(out)) ||
-        (gate && (gate->offset < 0 || gate->stride < 0 ||
-                  (batch - 1) * gate->stride + gate->offset + N > wk_nelements(gate->gate)))) {
-        snprintf(err, err_size, "matmul: shapes do not fit (a %lldx%lld, w %lldx%lld, out %lldx%lld)", (long long)M,
-                 (long long)K, (long long)N, (long long)w->ne[0], (long long)out->ne[1], (long long)out->ne[0]);
-        return -1;
-    }
     int tiled = wk_vk_matmul_tiled(be);
     int vec4 = K % 4 == 0 && !tiled;
     /* register-blocked on CPU devices (lavapipe): 8 x 16 blocks, 8 lanes a
@@ -47,7 +33,7 @@ int wk_matmul_gated(wk_backend *be, const wk_tensor *a, const wk_tensor *w, cons
     if (!p)
         return -1;
     vkr_buffer *binds[6] = {wk_buf(a), wk_buf(w), bias ? wk_buf(bias) : wk_vk_dummy(be),
-                            res ? wk_buf(res) : wk_vk_dummy(be), &out->buf,
+                            res ? wk_buf(res) : wk_vk_dummy(be), wk_buf(out),
                             gate ? wk_buf(gate->gate) : wk_vk_dummy(be)};
     if (tiled)
         return wk_vk_dispatch(be, p, binds, &push, wk_div_up(N, 64), wk_div_up(M, 64), (uint32_t)batch, "matmul", err,

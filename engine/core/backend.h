@@ -1,7 +1,11 @@
 /* backend: the seam between model code and a compute device. Model code
- * calls these functions and never touches Vulkan. Every function returns 0,
- * or -1 with a message in err. Ops are recorded between wk_begin and
- * wk_end, which runs them all in one submit. */
+ * calls these functions and never sees a device handle. This front checks
+ * every shape and argument once, then calls the chosen backend through its
+ * interface table (backend_impl.h): Vulkan compute (backends/vulkan/) or
+ * native CPU kernels (backends/cpu/). Every function returns 0, or -1 with
+ * a message in err. Ops are recorded between wk_begin and wk_end; a
+ * device backend runs them all in one submit at wk_end, the CPU backend
+ * as they come. */
 #ifndef WORLDKV_BACKEND_H
 #define WORLDKV_BACKEND_H
 
@@ -14,18 +18,49 @@ typedef enum wk_act { WK_ACT_NONE = 0, WK_ACT_GELU = 1, WK_ACT_SILU = 2 } wk_act
 
 typedef struct wk_backend wk_backend;
 
+/* auto: a real Vulkan GPU when there is one, else the CPU backend (also
+ * when the only Vulkan device is a CPU implementation such as lavapipe,
+ * which reaches about 8% of the same CPU run natively). */
+typedef enum wk_backend_kind { WK_BACKEND_AUTO = 0, WK_BACKEND_CPU = 1, WK_BACKEND_VULKAN = 2 } wk_backend_kind;
+
 typedef struct wk_backend_options {
-    int validation;     /* Vulkan validation layers (tests turn them on) */
-    int profile;        /* time every op */
-    const char *device; /* index or name substring; NULL picks the best */
+    int validation;       /* Vulkan validation layers (tests turn them on) */
+    int profile;          /* time every op */
+    const char *device;   /* Vulkan: index or name substring; NULL picks the best */
+    wk_backend_kind kind; /* AUTO reads WORLDKV_BACKEND (auto, cpu, vulkan) first */
+    int threads;          /* CPU backend: worker threads; 0 is one per core */
 } wk_backend_options;
+
+/* "auto", "cpu" or "vulkan" -> kind; -1 for anything else. */
+int wk_backend_kind_parse(const char *name);
 
 int wk_backend_create(const wk_backend_options *opt, wk_backend **out, char *err, size_t err_size);
 void wk_backend_destroy(wk_backend *be);
+/* "cpu" or "vulkan" */
+const char *wk_backend_name(const wk_backend *be);
+/* Why this backend: "asked for", or what auto found (one line). */
+const char *wk_backend_reason(const wk_backend *be);
 const char *wk_backend_device_name(const wk_backend *be);
 const char *wk_backend_device_type(const wk_backend *be);
 uint32_t wk_backend_validation_messages(const wk_backend *be);
-vkr_context *wk_backend_vkr(wk_backend *be);
+/* 1 when ops run as they are recorded (CPU), 0 when wk_end submits them. */
+int wk_backend_eager(const wk_backend *be);
+/* Prints the Vulkan devices (if any driver answers) and the CPU's kernels. */
+void wk_backend_list_devices(void *file);
+/* Device memory this backend holds now (bytes in blocks, bytes in use). */
+void wk_backend_memory(const wk_backend *be, uint64_t *block_bytes, uint64_t *used_bytes, int *blocks);
+
+/* Profiling: while a label is set, timed ops are summed under it (a stage
+ * such as "denoise") instead of their op name; NULL goes back to op names. */
+typedef struct wk_profile_entry {
+    char name[48];
+    uint64_t count;
+    double total_ms;
+} wk_profile_entry;
+void wk_set_label(wk_backend *be, const char *label);
+/* The entries so far (owned by the backend, valid until the next call). */
+int wk_profile(const wk_backend *be, const wk_profile_entry **entries);
+void wk_profile_reset(wk_backend *be);
 
 int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
                     size_t err_size);
@@ -36,9 +71,10 @@ int wk_tensor_alloc_f16(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, 
                         size_t err_size);
 void wk_tensor_free(wk_backend *be, wk_tensor *t);
 /* A view of count elements of parent from element offset, shaped ne (f32
- * and u32 only). The offset must keep the device's binding alignment
- * (vkr_offset_alignment; 64 elements suit every device we know). Release it with wk_tensor_view_release before the
- * parent is freed; it owns only its texel views. */
+ * and u32 only). The offset must keep the backend's binding alignment: 64
+ * elements (256 bytes, the most a Vulkan device may ask) suit every
+ * device; the CPU backend takes any offset. Release it with
+ * wk_tensor_view_release before the parent is freed. */
 int wk_tensor_view(wk_backend *be, const wk_tensor *parent, int64_t offset, int64_t ne0, int64_t ne1, int64_t ne2,
                    int64_t ne3, wk_tensor *out, char *err, size_t err_size);
 void wk_tensor_view_release(wk_backend *be, wk_tensor *view);

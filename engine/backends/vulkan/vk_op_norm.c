@@ -1,23 +1,11 @@
 /* LayerNorm / RMSNorm with optional affine and adaLN modulation. */
-#include "backend_vk_internal.h"
+#include "vk_internal.h"
 
-int wk_norm(wk_backend *be, wk_norm_kind kind, const wk_tensor *x, const wk_tensor *gamma, const wk_tensor *beta,
+int vk_norm(void *ctx, wk_norm_kind kind, const wk_tensor *x, const wk_tensor *gamma, const wk_tensor *beta,
             const wk_modulation *mod, float eps, wk_tensor *out, char *err, size_t err_size)
 {
     int64_t D = x->ne[0], rows = wk_nelements(x) / D;
-    if (wk_nelements(out) != wk_nelements(x) || (gamma && wk_nelements(gamma) != D) ||
-        (beta && (wk_nelements(beta) != D || !gamma))) {
-        snprintf(err, err_size, "norm: shapes do not fit (x %lld x %lld)", (long long)rows, (long long)D);
-        return -1;
-    }
-    if (mod) {
-        int64_t items = (rows + mod->rows_per_item - 1) / (mod->rows_per_item > 0 ? mod->rows_per_item : 1);
-        int64_t need = (items - 1) * mod->stride + (mod->shift_off > mod->scale_off ? mod->shift_off : mod->scale_off) + D;
-        if (mod->rows_per_item < 1 || mod->shift_off < 0 || mod->scale_off < 0 || need > wk_nelements(mod->mod)) {
-            snprintf(err, err_size, "norm: the modulation vector is too short for %lld rows", (long long)rows);
-            return -1;
-        }
-    }
+    wk_vk *be = ctx;
     uint32_t spec[3] = {(uint32_t)kind, gamma != NULL, mod != NULL};
     vkr_binding_kind kinds[5] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE,
                                  VKR_BIND_STORAGE};
@@ -36,7 +24,7 @@ int wk_norm(wk_backend *be, wk_norm_kind kind, const wk_tensor *x, const wk_tens
         return -1;
     vkr_buffer *dummy = wk_vk_dummy(be);
     vkr_buffer *binds[5] = {wk_buf(x), gamma ? wk_buf(gamma) : dummy, beta ? wk_buf(beta) : dummy,
-                            mod ? wk_buf(mod->mod) : dummy, &out->buf};
+                            mod ? wk_buf(mod->mod) : dummy, wk_buf(out)};
     return wk_vk_dispatch(be, p, binds, &push, wk_div_up(rows, 64), 1, 1, kind == WK_NORM_LAYER ? "layernorm" : "rmsnorm",
                           err, err_size);
 }
