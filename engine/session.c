@@ -20,6 +20,13 @@
 
 #define DEFAULT_SLOTS 32
 
+static wk_camera warp_camera(const float pose[5])
+{
+    wk_camera c = {{pose[0], pose[1], pose[2]}, {0}, {0}, {0}};
+    cam_basis_f32(pose, c.forward, c.right, c.up);
+    return c;
+}
+
 static uint64_t splitmix(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
@@ -61,7 +68,7 @@ static int warp_entry(worldkv_session *s, int entry, const float *from, const fl
     int rc = kvm_image(s->mem, entry, &img, err, n) ||
              wk_tensor_view(s->be, &img, 0, h, h, 3, 1, &rgb, err, n) ||
              wk_tensor_view(s->be, &img, 3 * h * h, h, h, 1, 1, &d, err, n);
-    wk_camera a = wk_camera_from_pose(from), b = wk_camera_from_pose(to);
+    wk_camera a = warp_camera(from), b = warp_camera(to);
     rc = rc || wk_warp(s->be, &rgb, &d, &a, &b, cam_focal_px((int)h), (wk_warp_filter)s->cfg.warp_filter,
                        (wk_tensor *)dst, err, n);
     wk_tensor_view_release(s->be, &d), wk_tensor_view_release(s->be, &rgb), wk_tensor_view_release(s->be, &img);

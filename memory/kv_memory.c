@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "camera.h"
 #include "kv_retrieval.h"
 
 struct kv_memory {
@@ -151,10 +152,7 @@ int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out,
 
 static float pose_distance(const float *a, const float *b)
 {
-    float dyaw = fmodf(a[3] - b[3] + 180.0f, 360.0f);
-    if (dyaw < 0.0f)
-        dyaw += 360.0f;
-    dyaw -= 180.0f;
+    float dyaw = cam_wrap_deg_f32(a[3] - b[3]);
     return hypotf(a[0] - b[0], a[2] - b[2]) + fabsf(dyaw) / 45.0f;
 }
 

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "camera.h"
+
 static const float k_bearings[5] = {-28.0f, -14.0f, 0.0f, 14.0f, 28.0f};
 static const float k_distances[4] = {1.0f, 2.5f, 4.5f, 7.0f};
 
@@ -18,10 +20,7 @@ static int points_inside(const float slot_pose[5], const float pose[5])
             float dx = px - slot_pose[0], dz = pz - slot_pose[2];
             float dist = sqrtf(dx * dx + dz * dz);
             float bearing = atan2f(dx, -dz) * RAD2DEG;
-            float off = fmodf(bearing - slot_pose[3] + 180.0f, 360.0f);
-            if (off < 0.0f)
-                off += 360.0f;
-            off -= 180.0f;
+            float off = cam_wrap_deg_f32(bearing - slot_pose[3]);
             inside += fabsf(off) <= KVR_HALF_FOV_DEG && dist <= KVR_MAX_RANGE_M;
         }
     }

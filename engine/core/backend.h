@@ -158,13 +158,11 @@ int wk_pixel_shuffle(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, 
 int wk_patchify(wk_backend *be, const wk_tensor *img, int p, wk_tensor *tokens, char *err, size_t err_size);
 int wk_unpatchify(wk_backend *be, const wk_tensor *tokens, int p, wk_tensor *img, char *err, size_t err_size);
 
-/* A camera for the warp: centre, then forward, right and up unit vectors. */
+/* A camera for the warp: centre, then forward, right and up unit vectors
+ * (the session fills it from a pose with engine/geometry's cam_basis_f32). */
 typedef struct wk_camera {
     float centre[3], forward[3], right[3], up[3];
 } wk_camera;
-/* The camera of a pose {x, y, z, yaw, pitch} (metres, degrees; axes and
- * angles as docs/camera.md), computed as tools/train/camera.py does. */
-wk_camera wk_camera_from_pose(const float pose[5]);
 /* How the warp samples the source colour (warp.py's FILTERS). */
 typedef enum wk_warp_filter { WK_WARP_BILINEAR = 0, WK_WARP_CATMULL_ROM = 1 } wk_warp_filter;
 /* Reprojects src[W, H, C] with its z-depth[W, H] from camera `from` into

@@ -2,28 +2,9 @@
 
 #include <math.h>
 
+#include "camera.h"
+
 #define DEG2RAD 0.017453292519943295f
-
-/* torch.remainder(d + 180, 360) - 180: the result takes the divisor's sign */
-static float wrap_deg(float d)
-{
-    float r = fmodf(d + 180.0f, 360.0f);
-    if (r < 0.0f)
-        r += 360.0f;
-    return r - 180.0f;
-}
-
-/* camera.relative(frm, to): right, up, forward, dyaw, dpitch */
-static void relative(const float frm[5], const float to[5], float r[5])
-{
-    float yaw = frm[3] * DEG2RAD, sy = sinf(yaw), cy = cosf(yaw);
-    float dx = to[0] - frm[0], dz = to[2] - frm[2];
-    r[0] = dx * cy + dz * sy;
-    r[1] = to[1] - frm[1];
-    r[2] = dx * sy - dz * cy;
-    r[3] = wrap_deg(to[3] - frm[3]);
-    r[4] = to[4] - frm[4];
-}
 
 void cond_timestep(float t, int dim, float *out)
 {
@@ -39,7 +20,7 @@ void cond_timestep(float t, int dim, float *out)
 void cond_motion(const float prev[5], const float pose[5], float out[COND_MOTION_FEATURES])
 {
     float r[5];
-    relative(prev, pose, r);
+    cam_relative_f32(prev, pose, r);
     float dyaw = r[3] * DEG2RAD, dpitch = r[4] * DEG2RAD;
     out[0] = r[0] * 10.0f;
     out[1] = r[1] * 10.0f;
@@ -54,7 +35,7 @@ void cond_motion(const float prev[5], const float pose[5], float out[COND_MOTION
 void cond_source_features(const float src[5], const float cur[5], cond_source type, float out[COND_SOURCE_FEATURES])
 {
     float r[5];
-    relative(cur, src, r);
+    cam_relative_f32(cur, src, r);
     for (int i = 0; i < 3; i++) {
         float v = r[i] * 0.5f;
         out[i] = v < -4.0f ? -4.0f : (v > 4.0f ? 4.0f : v);

@@ -10,6 +10,7 @@
 
 #include "../test_util.h"
 #include "backend.h"
+#include "camera.h"
 #include "model_config.h"
 #include "safetensors.h"
 #include "student.h"
@@ -142,7 +143,9 @@ int main(int argc, char **argv)
     const float *g_depth = golden("f0.depth", HW);
     for (int64_t i = 0; i < HW; i++)
         d[i] = g_depth[i];
-    wk_camera c0 = wk_camera_from_pose(poses), c1 = wk_camera_from_pose(poses + 5);
+    wk_camera c0 = {{poses[0], poses[1], poses[2]}, {0}, {0}, {0}}, c1 = {{poses[5], poses[6], poses[7]}, {0}, {0}, {0}};
+    cam_basis_f32(poses, c0.forward, c0.right, c0.up);
+    cam_basis_f32(poses + 5, c1.forward, c1.right, c1.up);
     float focal = 0.5f * (float)H / tanf(33.0f * 0.017453292519943295f);
     CHECK(wk_tensor_alloc(g_be, &src_rgb, H, H, 3, 1, err, sizeof err) == 0);
     CHECK(wk_tensor_alloc(g_be, &depth, H, H, 1, 1, err, sizeof err) == 0);

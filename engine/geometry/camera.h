@@ -80,6 +80,14 @@ float cam_focal_px(int width);
 
 int cam_grid_solid(const cam_grid *grid, int cx, int cz);
 
+/* float32 forms, as tools/train/camera.py computes them (camera_f32.c):
+ * torch.remainder(d + 180, 360) - 180, and the basis of a {x, y, z, yaw,
+ * pitch} pose. The network's inputs use these; the world uses the above. */
+float cam_wrap_deg_f32(float d);
+void cam_basis_f32(const float pose[5], float forward[3], float right[3], float up[3]);
+/* camera.relative(from, to): right, up, forward (metres), dyaw, dpitch. */
+void cam_relative_f32(const float from[5], const float to[5], float r[5]);
+
 /* Flat float views, in the on-disk order. */
 void cam_pose_to_array(cam_pose p, float out[CAM_POSE_DIM]);
 void cam_action_to_array(cam_action a, float out[CAM_ACTION_DIM]);
