@@ -10,8 +10,8 @@ check_infer.py shows the two agree.
 """
 import torch
 
-from infer import retrieve_slots
 from model import SRC_MEMORY, SRC_SINK, SRC_WINDOW, Student
+from retrieval import MIN_OVERLAP, overlap, sample_points, score_milli
 from selfforce import frame_pass
 from warp import warp
 
@@ -36,6 +36,21 @@ def eviction_choice_fast(poses, times):
     k = int(torch.argmin(d[iu[0], iu[1]]))
     i, j = int(iu[0, k]), int(iu[1, k])
     return j if times[i] < times[j] else i
+
+
+def retrieve_fast(bank, pose, now, k):
+    """infer.retrieve_slots with every slot's overlap in one call: the same
+    rule (overlap at least MIN_OVERLAP, best by score, ties to the older)."""
+    if not bank:
+        return []
+    pts = sample_points(pose[None])[0]
+    poses = torch.stack([s.pose for s in bank])
+    ov = overlap(poses, pts[None].expand(len(bank), *pts.shape))
+    ages = torch.tensor([now - s.time for s in bank])
+    score = score_milli(ov, ages)
+    keep = [(-int(score[i]), bank[i].time, i) for i in range(len(bank)) if float(ov[i]) >= MIN_OVERLAP]
+    keep.sort()
+    return [bank[i] for _, _, i in keep[:k]]
 
 
 class BatchSession:
@@ -125,7 +140,7 @@ class BatchSession:
         last = self.window[-1] if self.window else self.sink
         wp, mp = warp(last["rgb"], last["depth"], last["pose"], pose, cfg.warp_filter)
         prev = torch.cat([wp, mp], 1)
-        slots = [retrieve_slots(bank, pose[e], self.time, cfg.memory_k) if self.memory else []
+        slots = [retrieve_fast(bank, pose[e], self.time, cfg.memory_k) if self.memory else []
                  for e, bank in enumerate(self.banks)]
         mem = torch.zeros(b, 4, cfg.image, cfg.image)
         has = [e for e in range(b) if slots[e]]
