@@ -445,19 +445,9 @@ const char *worldkv_session_device_name(const worldkv_session *s)
     return wk_backend_device_name(s->be);
 }
 
-/* The same count as tools/train/export.py's params_and_flops. */
 double worldkv_session_gflop_per_frame(const worldkv_session *s)
 {
-    const model_config *c = &s->cfg;
-    double n = c->tokens, d = c->dim, p2 = (double)c->patch * c->patch, img2 = (double)c->image * c->image;
-    double ctx = n + n + c->window * n + c->memory_k * n / (c->compress * c->compress);
-    double block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2.0 * c->mlp_ratio * d * d) + 2 * 2 * n * ctx * d;
-    double embed = 2 * n * 11 * p2 * d;
-    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * 3);
-    double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
-    double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
-                      c->depth;
-    return (s->steps * (embed + c->depth * block + head) + embed + c->depth * block + depth_head + compress) / 1e9;
+    return student_gflop_per_frame(&s->cfg, s->steps);
 }
 
 int worldkv_session_image_size(const worldkv_session *s)

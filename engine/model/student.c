@@ -328,3 +328,17 @@ int student_compress(void *ctx, int index, const wk_tensor *k, const wk_tensor *
                ? -1
                : 0;
 }
+
+/* The same count as tools/train/export.py's params_and_flops. */
+double student_gflop_per_frame(const model_config *c, int steps)
+{
+    double n = c->tokens, d = c->dim, p2 = (double)c->patch * c->patch, img2 = (double)c->image * c->image;
+    double ctx = n + n + c->window * n + c->memory_k * n / (c->compress * c->compress);
+    double block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2.0 * c->mlp_ratio * d * d) + 2 * 2 * n * ctx * d;
+    double embed = 2 * n * STUDENT_IN_CHANNELS * p2 * d;
+    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * 3);
+    double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
+    double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
+                      c->depth;
+    return (steps * (embed + c->depth * block + head) + embed + c->depth * block + depth_head + compress) / 1e9;
+}

@@ -57,5 +57,8 @@ const wk_tensor *student_trace(const student *s, const char *name);
 int student_compress(void *ctx, int index, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
                      wk_tensor *v_out, char *err, size_t err_size);
 const model_config *student_config(const student *s);
+/* GFLOP of one frame at `steps` denoising steps: the passes, the clean pass
+ * and the ConvKV compression (as tools/train/export.py counts them). */
+double student_gflop_per_frame(const model_config *c, int steps);
 
 #endif
