@@ -75,23 +75,26 @@ static int warp_entry(worldkv_session *s, int entry, const float *from, const fl
     return rc ? -1 : 0;
 }
 
-/* The clean pass over the frame in image channels 0..2 (with the warps
- * already there), then its commit to the memory. */
-static int record_clean(worldkv_session *s, const float *motion, const student_source *src, int nsrc, char *err,
-                        size_t n)
+/* The frame just made (in the image's x_t channels, its log depth in logd)
+ * goes into the memory: its depth, its RGB, its keys and values. */
+static int commit_frame(worldkv_session *s, char *err, size_t n)
 {
-    student_pass_in in = {&s->image, 0.0f, {0}, {0}, src, nsrc, STUDENT_HEAD_DEPTH, &s->logd};
-    memcpy(in.motion, motion, sizeof in.motion);
-    memcpy(in.pose, s->pose, sizeof in.pose);
     wk_tensor rgb;
-    wk_set_label(s->be, "kv_pass");
-    int rc = student_pass(s->net, &in, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
-             wk_exp(s->be, &s->logd, &s->depth, err, n) || view(s, &s->image, 0, 3, &rgb, err, n);
     wk_set_label(s->be, "memory");
-    rc = rc || kvm_commit(s->mem, s->pose, s->time, s->time, &rgb, &s->depth, student_compress, s->net, err, n);
+    int rc = wk_exp(s->be, &s->logd, &s->depth, err, n) || view(s, &s->image, STUDENT_CH_XT, 3, &rgb, err, n) ||
+             kvm_commit(s->mem, s->pose, s->time, s->time, &rgb, &s->depth, student_compress, s->net, err, n);
     wk_set_label(s->be, NULL);
     wk_tensor_view_release(s->be, &rgb);
     return rc ? -1 : 0;
+}
+
+/* The model's inputs for one frame (the image, noises and outputs are the session's). */
+static student_frame_in frame_in(worldkv_session *s, const float *motion, const student_source *src, int nsrc)
+{
+    student_frame_in in = {&s->image, s->noise, s->steps, {0}, {0}, src, nsrc, &s->x0, &s->x0c, &s->logd};
+    memcpy(in.motion, motion, sizeof in.motion);
+    memcpy(in.pose, s->pose, sizeof in.pose);
+    return in;
 }
 
 static int finish(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
@@ -185,14 +188,17 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
             s->host[ch * h * h + i] =
                 opt->start_chw ? opt->start_chw[ch * h * h + i] : (float)start_rgb[i * 3 + ch] / 127.5f - 1.0f;
     free(decoded);
-    if (wk_tensor_set(s->be, &s->image, s->host, err, n) || wk_tensor_set(s->be, &s->zeros4, s->host + 7 * h * h, err, n))
+    if (wk_tensor_set(s->be, &s->image, s->host, err, n) || wk_tensor_set(s->be, &s->zeros4, s->host + STUDENT_CH_WARP_MEM * h * h, err, n))
         goto fail;
     memcpy(s->pose, opt->start_pose, sizeof s->pose);
     float motion[COND_MOTION_FEATURES] = {0};
     student_begin(s->net);
     wk_tensor start;
-    int rc = view(s, &s->image, 0, 3, &start, err, n) || wk_begin(s->be, err, n) ||
-             record_clean(s, motion, NULL, 0, err, n) || wk_copy(s->be, &start, &s->x0c, err, n);
+    student_frame_in fi = frame_in(s, motion, NULL, 0);
+    wk_set_label(s->be, "kv_pass");
+    int rc = view(s, &s->image, STUDENT_CH_XT, 3, &start, err, n) || wk_begin(s->be, err, n) ||
+             student_clean(s->net, &fi, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
+             commit_frame(s, err, n) || wk_copy(s->be, &start, &s->x0c, err, n);
     wk_tensor_view_release(s->be, &start);
     if (rc) {
         wk_abort(s->be);
@@ -301,8 +307,9 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
             return -1;
     }
     wk_tensor xt, wprev, wmem;
-    int rc = view(s, &s->image, 0, 3, &xt, err, n) || view(s, &s->image, 3, 4, &wprev, err, n) ||
-             view(s, &s->image, 7, 4, &wmem, err, n);
+    int rc = view(s, &s->image, STUDENT_CH_XT, 3, &xt, err, n) ||
+             view(s, &s->image, STUDENT_CH_WARP_PREV, 4, &wprev, err, n) ||
+             view(s, &s->image, STUDENT_CH_WARP_MEM, 4, &wmem, err, n);
     student_begin(s->net);
     double t_record = now_ms();
     wk_set_label(s->be, "warp");
@@ -310,17 +317,9 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
          warp_entry(s, newest, newest_pose, s->pose, &wprev, err, n) ||
          (best_memory >= 0 ? warp_entry(s, best_memory, memory_pose, s->pose, &wmem, err, n)
                            : wk_copy(s->be, &s->zeros4, &wmem, err, n));
-    wk_set_label(s->be, "denoise");
-    for (int i = 0; !rc && i < s->steps; i++) {
-        student_pass_in in = {&s->image, c->schedule[i], {0}, {0}, src, nsrc, STUDENT_HEAD_RGB, &s->x0};
-        memcpy(in.motion, motion, sizeof motion);
-        memcpy(in.pose, s->pose, sizeof in.pose);
-        rc = student_pass(s->net, &in, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
-             wk_clamp(s->be, &s->x0, -1.0f, 1.0f, &s->x0c, err, n);
-        if (!rc && i + 1 < s->steps) /* re-noise to the next level */
-            rc = wk_axpby(s->be, 1.0f - c->schedule[i + 1], &s->x0c, c->schedule[i + 1], &s->noise[i + 1], &xt, err, n);
-    }
-    rc = rc || wk_copy(s->be, &s->x0c, &xt, err, n) || record_clean(s, motion, src, nsrc, err, n);
+    student_frame_in fi = frame_in(s, motion, src, nsrc);
+    rc = rc || student_generate(s->net, &fi, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
+         commit_frame(s, err, n);
     wk_set_label(s->be, NULL);
     wk_tensor_view_release(s->be, &xt), wk_tensor_view_release(s->be, &wprev), wk_tensor_view_release(s->be, &wmem);
     if (rc) {

@@ -306,6 +306,42 @@ int student_pass(student *s, const student_pass_in *in, wk_tensor *const *k_aren
     return in->head == STUDENT_HEAD_DEPTH ? depth_head_forward(s, in, err, n) : rgb_head_forward(s, in, err, n);
 }
 
+int student_clean(student *s, const student_frame_in *in, wk_tensor *const *k_arena, wk_tensor *const *v_arena,
+                  char *err, size_t n)
+{
+    student_pass_in p = {in->image, 0.0f, {0}, {0}, in->sources, in->source_count, STUDENT_HEAD_DEPTH, in->log_depth};
+    memcpy(p.motion, in->motion, sizeof p.motion);
+    memcpy(p.pose, in->pose, sizeof p.pose);
+    return student_pass(s, &p, k_arena, v_arena, err, n);
+}
+
+int student_generate(student *s, const student_frame_in *in, wk_tensor *const *k_arena, wk_tensor *const *v_arena,
+                     char *err, size_t n)
+{
+    const model_config *c = &s->cfg;
+    const int64_t h = c->image;
+    wk_tensor xt;
+    if (wk_tensor_view(s->be, in->image, STUDENT_CH_XT * h * h, h, h, 3, 1, &xt, err, n) != 0)
+        return -1;
+    int rc = 0;
+    wk_set_label(s->be, "denoise");
+    for (int i = 0; !rc && i < in->steps; i++) {
+        student_pass_in p = {in->image, c->schedule[i], {0}, {0}, in->sources, in->source_count, STUDENT_HEAD_RGB,
+                             in->x0};
+        memcpy(p.motion, in->motion, sizeof p.motion);
+        memcpy(p.pose, in->pose, sizeof p.pose);
+        rc = student_pass(s, &p, k_arena, v_arena, err, n) || wk_clamp(s->be, in->x0, -1.0f, 1.0f, in->x0c, err, n);
+        if (!rc && i + 1 < in->steps) /* re-noise to the next level */
+            rc = wk_axpby(s->be, 1.0f - c->schedule[i + 1], in->x0c, c->schedule[i + 1], &in->noise[i + 1], &xt, err,
+                          n);
+    }
+    rc = rc || wk_copy(s->be, in->x0c, &xt, err, n);
+    wk_set_label(s->be, "kv_pass");
+    rc = rc || student_clean(s, in, k_arena, v_arena, err, n);
+    wk_tensor_view_release(s->be, &xt);
+    return rc ? -1 : 0;
+}
+
 const model_config *student_config(const student *s)
 {
     return &s->cfg;

@@ -13,6 +13,12 @@
 #include "safetensors.h"
 
 #define STUDENT_MAX_SOURCES 31   /* plus the frame itself: 32 groups */
+/* The input image's channels: x_t, then the conditioning the caller
+ * writes (the previous frame warped into this view and its mask, the best
+ * memory slot warped the same way and its mask). */
+#define STUDENT_CH_XT 0
+#define STUDENT_CH_WARP_PREV 3
+#define STUDENT_CH_WARP_MEM 7
 #define STUDENT_SLOTS 8          /* passes one batch can hold */
 
 typedef struct student student;
@@ -56,6 +62,29 @@ const wk_tensor *student_trace(const student *s, const char *name);
  * learned grouped conv. ctx is the student (a kvm_compress_fn). */
 int student_compress(void *ctx, int index, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
                      wk_tensor *v_out, char *err, size_t err_size);
+/* One frame, as the session asks for it: the sampler over the schedule's
+ * first `steps` noise levels (x0 prediction on the straight path
+ * x_t = (1 - t) x0 + t eps, clamped to [-1, 1], re-noised with noise[i + 1]
+ * between steps), then the clean pass on the result (student_clean). At
+ * entry the image holds noise[0] as x_t and the conditioning; on return x0c
+ * holds the frame, the image's x_t channels hold it too, log_depth its depth
+ * and the arenas' rows [0, N) its keys and values. x0 is scratch. */
+typedef struct student_frame_in {
+    wk_tensor *image;
+    const wk_tensor *noise; /* steps tensors [W, H, 3] */
+    int steps;
+    float motion[COND_MOTION_FEATURES];
+    float pose[5];
+    const student_source *sources;
+    int source_count;
+    wk_tensor *x0, *x0c, *log_depth;
+} student_frame_in;
+int student_generate(student *s, const student_frame_in *in, wk_tensor *const *k_arena, wk_tensor *const *v_arena,
+                     char *err, size_t err_size);
+/* The clean pass (t = 0) over the frame in the image's x_t channels: writes
+ * its keys and values into the arenas' rows [0, N) and its log depth. */
+int student_clean(student *s, const student_frame_in *in, wk_tensor *const *k_arena, wk_tensor *const *v_arena,
+                  char *err, size_t err_size);
 const model_config *student_config(const student *s);
 /* GFLOP of one frame at `steps` denoising steps: the passes, the clean pass
  * and the ConvKV compression (as tools/train/export.py counts them). */
