@@ -27,9 +27,23 @@ $py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 7 --bat
 grep -q "warm start from .* at step 5" "$tmp/warm.log"
 grep -q "grew the rgb head to 8 conditioning channels" "$tmp/warm.log"
 grep -q '"step": 7' "$tmp/run2/log.jsonl"
+# self-forcing: rollouts on the model's own frames with the discriminator,
+# then a packed discriminator carried into a later warm start
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 9 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --head-cond 8 --self-forcing 1 --sf-length 12 --sf-batch 2 --sf-grad-frames 3 --adv-weight 0.02 \
+  --save-every 9 | tee "$tmp/sf.log"
+grep -q '"self_forcing": true' "$tmp/sf.log"
+grep -q '"d_loss"' "$tmp/sf.log"
+$py "$here/pack_resume.py" "$tmp/run2/checkpoint.pt" "$tmp/resume2.safetensors" | grep -q "discriminator"
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 10 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --head-cond 8 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \
+  --init-disc "$tmp/resume2.disc.safetensors" --self-forcing 1 --sf-length 8 --sf-batch 2 --adv-weight 0.02 \
+  > "$tmp/warm2.log"
+grep -q "warm start from .* at step 9" "$tmp/warm2.log"
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
-  --steps 1 > "$tmp/eval.json"
+  --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" > "$tmp/eval.json"
+[ -s "$tmp/walk.png" ]
 $py - "$tmp/eval.json" <<'PY'
 import json, math, sys
 r = json.load(open(sys.argv[1]))
@@ -37,6 +51,12 @@ assert r["episodes"] == 1 and r["onestep_frames"] > 0, r
 for f in ("1", "16", "32", "64"):
     for k in ("psnr", "psnr_copy", "ssim", "sharpness"):
         assert math.isfinite(r["rollout"][f][k]), (f, k, r)
+# the long-use measures: every figure present and finite
+for k in ("idle_psnr_300", "return_ssim_spin", "return_ssim_out_and_back", "realism_c2st", "realism_c2st_null"):
+    assert math.isfinite(r[k]), (k, r)
+w = r["wander"]["worlds"][0]
+assert len(w["segments"]) == 2 and all(math.isfinite(v) for v in (w["mean_ssim_100_on"], w["min_segment_ssim"])), w
+assert 0 <= r["realism_c2st"] <= 1 and math.isfinite(r["incoming_strip"]["stretch_fill_psnr"]), r
 PY
 # the reference sampler: start image + action script -> a video
 "$world" render --size 64 --frames 1 -o "$tmp/start.png" -q

@@ -1,8 +1,9 @@
 """Packs a training checkpoint into what a later session needs to go on:
 the current (non-EMA) weights and the step, as .safetensors (the EMA is
-the exported model). The optimiser state (twice the weights) is left out
-to keep the repository small; train.py --init-model/--init-ema warms up
-again from here.
+the exported model), and, when the run has one, the self-forcing
+discriminator beside it (NAME.disc.safetensors). The optimiser state (twice
+the weights) is left out to keep the repository small; train.py
+--init-model/--init-ema (and --init-disc) warms up again from here.
 
   /usr/bin/python3 tools/train/pack_resume.py runs/student-v1/checkpoint.pt assets/train/student-v1.resume.safetensors
 """
@@ -24,6 +25,10 @@ def main():
     write_safetensors(sys.argv[2], {k: v.float() for k, v in state["model"].items()},
                       {"config": json.dumps(state["config"]), "step": str(state["step"])})
     print(f"packed step {state['step']} into {sys.argv[2]}")
+    if "disc" in state:
+        disc_path = sys.argv[2].replace(".safetensors", "") + ".disc.safetensors"
+        write_safetensors(disc_path, {k: v.float() for k, v in state["disc"].items()}, {"step": str(state["step"])})
+        print(f"packed the discriminator into {disc_path}")
 
 
 if __name__ == "__main__":

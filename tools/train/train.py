@@ -254,18 +254,21 @@ def same_shapes(saved, cfg):
 
 
 def grow_head(weights, ema_weights, cfg):
-    """Pads rgb_conv1's input channels, in the weights and their EMA, up to
-    cfg.head_cond with zeros: the new inputs (the memory warp) start unused,
-    so the function is unchanged and training goes on from where it was.
-    Returns True if it padded."""
+    """Pads rgb_conv1's input channels, in the weights and their EMA (each
+    on its own: a warm start may pair a grown run with an older export), up
+    to cfg.head_cond with zeros: the new inputs (the memory warp) start
+    unused, so the function is unchanged and training goes on from where it
+    was. Returns True if the weights (not only the EMA) were padded."""
     want = cfg.head_channels + cfg.head_cond
-    if weights["rgb_conv1.weight"].shape[1] == want:
-        return False
+    grown = []
     for state in (weights, ema_weights):
         w = state["rgb_conv1.weight"]
-        state["rgb_conv1.weight"] = torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1], *w.shape[2:])], 1)
-    print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
-    return True
+        if w.shape[1] != want:
+            state["rgb_conv1.weight"] = torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1], *w.shape[2:])], 1)
+        grown.append(w.shape[1] != want)
+    if any(grown):
+        print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
+    return grown[0]
 
 
 HEAD_CONVS = ("rgb_conv1.", "rgb_conv2.")
@@ -361,6 +364,7 @@ def main():
     ap.add_argument("--d-lr", type=float, default=1e-4, help="the discriminator's learning rate")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
+    ap.add_argument("--init-disc", help="and this self-forcing discriminator (pack_resume.py's .disc.safetensors)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -411,6 +415,9 @@ def main():
         ema.load_state_dict(ema_weights)
         step = int(meta["step"])
         warm_from = step  # the optimiser's moments were not kept: warm up again from here
+        if args.init_disc:
+            disc_weights, _ = read_safetensors(args.init_disc)
+            disc.load_state_dict(disc_weights)
         print(f"warm start from {args.init_model} at step {step} (optimiser state reset)", flush=True)
     data = Dataset(args.data)
     nparams = sum(p.numel() for p in model.parameters())
