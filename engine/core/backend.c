@@ -111,6 +111,11 @@ int wk_backend_eager(const wk_backend *be)
     return be->i->eager;
 }
 
+uint32_t wk_total_validation_messages(void)
+{
+    return wk_vulkan_total_validation_messages();
+}
+
 void wk_backend_list_devices(void *file)
 {
     wk_vulkan_list_devices(file);

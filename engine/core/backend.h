@@ -43,6 +43,9 @@ const char *wk_backend_reason(const wk_backend *be);
 const char *wk_backend_device_name(const wk_backend *be);
 const char *wk_backend_device_type(const wk_backend *be);
 uint32_t wk_backend_validation_messages(const wk_backend *be);
+/* Validation messages of every Vulkan context this process made, teardown
+ * included (0 when Vulkan was never used). */
+uint32_t wk_total_validation_messages(void);
 /* 1 when ops run as they are recorded (CPU), 0 when wk_end submits them. */
 int wk_backend_eager(const wk_backend *be);
 /* Prints the Vulkan devices (if any driver answers) and the CPU's kernels. */

@@ -86,5 +86,6 @@ int wk_cpu_backend_create(const wk_backend_options *opt, const wk_backend_i **if
  * driver answers. */
 int wk_vulkan_probe(char *why, size_t why_size);
 void wk_vulkan_list_devices(void *file);
+uint32_t wk_vulkan_total_validation_messages(void);
 
 #endif

@@ -281,6 +281,11 @@ int wk_vulkan_probe(char *why, size_t why_size)
     return 0;
 }
 
+uint32_t wk_vulkan_total_validation_messages(void)
+{
+    return vkr_total_validation_messages();
+}
+
 void wk_vulkan_list_devices(void *file)
 {
     FILE *f = file;
