@@ -36,8 +36,8 @@ def clip_indices(kind, length, episode_frames, gen):
     walks; 'back' walks out and retraces the same poses back to the start
     (a return to a seen view); 'pause' walks, stands still, walks on.
     Reversed poses are a valid camera path: the world is static."""
-    def rint(lo, hi):
-        return int(torch.randint(lo, hi + 1, (), generator=gen))
+    def rint(lo, hi):   # short clips (tests) can leave hi below lo: take lo
+        return int(torch.randint(lo, max(lo, hi) + 1, (), generator=gen))
     if kind == "idle":
         hold = rint(length // 4, length - 8)
         idx = [0] * hold + list(range(1, length - hold + 1))
@@ -118,22 +118,21 @@ def frame_pass(model, inp, t, motion, pose, sources, head):
     return out, ks, vs
 
 
-def rollout(model, x, depth, poses, gen, grad_frames):
+def rollout(model, x, poses, gen, grad_frames):
     """Rolls clips out on the model's own frames.
 
-    x [B, T, 3, H, W] true frames in [-1, 1] (only frame 0 is read: the
-    start); depth [B, T, H, W] (only frame 0's is read... by nothing: the
-    start's depth is predicted, as in the engine); poses [B, T, 5].
+    x [B, T, 3, H, W] true frames in [-1, 1] (only frame 0, the start, is
+    read; every depth is predicted, as in the engine); poses [B, T, 5].
     Returns (frames [B, T, 3, H, W] with frame 0 the truth, log depth
-    [B, T, H, W] predicted by the clean passes, prev-warp masks [B, T, H, W]);
-    frames from T - grad_frames on carry gradients."""
+    [B, T, H, W] predicted by the clean passes); frames from T - grad_frames
+    on carry gradients."""
     cfg = model.cfg
     b, t = x.shape[:2]
     w = cfg.window
     ones, zeros = torch.ones(b), torch.zeros(b)
     mem_idx, best = retrieve(poses, w, cfg.memory_k)
     frames = [x[:, 0]]
-    logd, masks = [], [torch.zeros(b, cfg.image, cfg.image)]
+    logd = []
     kv = []        # per frame: (K list, V list)
     comp = []      # per frame: (compressed K list, V list)
     empty = torch.zeros(b, 4, cfg.image, cfg.image)
@@ -184,9 +183,8 @@ def rollout(model, x, depth, poses, gen, grad_frames):
             x0, _, _ = frame_pass(model, torch.cat([noise, prev, mem], 1), ones, motion, pose, sources, "rgb")
             x0 = x0.float().clamp(-1, 1)
             frames.append(x0)
-            masks.append(mp[:, 0])
             commit(x0, prev, mem, pose, motion, sources)
-    return torch.stack(frames, 1), torch.stack(logd, 1).float(), torch.stack(masks, 1)
+    return torch.stack(frames, 1), torch.stack(logd, 1).float()
 
 
 def knowable_mask(x, depth, poses, warp_filter):

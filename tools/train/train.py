@@ -220,7 +220,7 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args):
     t = x.shape[1]
     g = min(args.sf_grad_frames, t - 2)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-        gen_frames, logd, _ = rollout(model, x, depth, poses, gen, g)
+        gen_frames, logd = rollout(model, x, poses, gen, g)
     at = list(range(t - g, t))
     know = knowable_mask(x, depth, poses, model.cfg.warp_filter)[:, at, None]
     err = (gen_frames[:, at] - x[:, at]) ** 2 * know

@@ -82,7 +82,7 @@ int cpu_op_eltwise(void *ctx, wk_eltwise_op op, const wk_tensor *a, const wk_ten
             o[i] = cpu_act(x[i], WK_ACT_SILU);
         break;
     case WK_ELT_CLAMP:
-        /* fminf/fmaxf would turn NaN into a bound; keep GLSL's clamp order */
+        /* min(max(x, lo), hi) as the shader does: NaN comes out as lo on both backends */
         for (int64_t i = 0; i < n; i++)
             o[i] = fminf(fmaxf(x[i], lo), hi);
         break;
