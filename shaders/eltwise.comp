@@ -1,12 +1,12 @@
 #version 450
 // Element-wise ops: out[i] = a[i] + b[i % nb], a[i] * b[i % nb], gelu(a[i]),
-// silu(a[i]), clamp(a[i], lo, hi), exp(a[i]) or a[i]. b broadcasts by
+// silu(a[i]), clamp(a[i], lo, hi), exp(a[i]), sigmoid(a[i]) or a[i]. b broadcasts by
 // repeating (a bias row, a mask over every channel).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(local_size_x = 256) in;
-layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy, 7 axpby
+layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy, 7 axpby, 8 sigmoid
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };
@@ -32,5 +32,7 @@ void main()
         v = clamp(v, p.lo, p.hi);
     else if (OP == 5)
         v = exp(v);
+    else if (OP == 8)
+        v = 1.0 / (1.0 + exp(-v)); // exp overflows to inf for v < -88: 1 / inf is the right 0
     o[i] = v;
 }

@@ -315,6 +315,11 @@ int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t
     return eltwise(be, WK_ELT_EXP, "exp", a, NULL, 0, 0, out, err, err_size);
 }
 
+int wk_sigmoid(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
+{
+    return eltwise(be, WK_ELT_SIGMOID, "sigmoid", a, NULL, 0, 0, out, err, err_size);
+}
+
 int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
 {
     return eltwise(be, WK_ELT_COPY, "copy", a, NULL, 0, 0, out, err, err_size);

@@ -125,6 +125,8 @@ int wk_gelu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_
 int wk_silu(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 int wk_clamp(wk_backend *be, const wk_tensor *a, float lo, float hi, wk_tensor *out, char *err, size_t err_size);
 int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+/* 1 / (1 + exp(-a)) */
+int wk_sigmoid(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 /* out = alpha * a + beta * b (b repeats when shorter). */
 int wk_axpby(wk_backend *be, float alpha, const wk_tensor *a, float beta, const wk_tensor *b, wk_tensor *out,

@@ -15,7 +15,8 @@ typedef enum wk_eltwise_op {
     WK_ELT_CLAMP = 4,
     WK_ELT_EXP = 5,
     WK_ELT_COPY = 6,
-    WK_ELT_AXPBY = 7
+    WK_ELT_AXPBY = 7,
+    WK_ELT_SIGMOID = 8
 } wk_eltwise_op;
 
 typedef struct wk_backend_i {

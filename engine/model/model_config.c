@@ -18,6 +18,22 @@ static int get_int(const cJSON *obj, const char *key, int lo, int hi, int *out, 
     return 0;
 }
 
+/* An optional key that holds one of two values, fallback when absent. */
+static int get_choice(const cJSON *obj, const char *key, int a, int b, int fallback, int *out, const char *name,
+                      char *err, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = fallback;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || (v->valuedouble != a && v->valuedouble != b)) {
+        snprintf(err, n, "%s: %s must be %d or %d", name, key, a, b);
+        return -1;
+    }
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
 int model_config_parse(const char *json, const char *name, model_config *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
@@ -89,15 +105,15 @@ int model_config_parse(const char *json, const char *name, model_config *out, ch
     }
     if (filter && !strcmp(filter->valuestring, "catmull_rom"))
         out->warp_filter = 1;
-    /* files from before the key existed: the head read the previous-frame warp only */
-    const cJSON *head_cond = cJSON_GetObjectItemCaseSensitive(m, "head_cond");
-    out->head_cond = 4;
-    if (head_cond && !(cJSON_IsNumber(head_cond) && (head_cond->valuedouble == 4 || head_cond->valuedouble == 8))) {
-        snprintf(err, err_size, "%s: head_cond must be 4 or 8", name);
+    /* keys newer than the format: files from before them mean 4 (the head read the previous-frame warp
+     * only) and 0 (no gates) */
+    if (get_choice(m, "head_cond", 4, 8, 4, &out->head_cond, name, err, err_size) != 0 ||
+        get_choice(m, "head_gates", 0, 2, 0, &out->head_gates, name, err, err_size) != 0)
+        goto done;
+    if (out->head_gates && out->head_cond != 8) {
+        snprintf(err, err_size, "%s: head_gates needs head_cond 8 (the gates blend towards the memory warp)", name);
         goto done;
     }
-    if (head_cond)
-        out->head_cond = head_cond->valueint;
     int side = out->patch ? out->image / out->patch : 0;
     if (out->image % out->patch || out->dim % out->heads || (out->dim / out->heads) % 4 ||
         out->dim / out->heads > 128 || side % out->compress || out->t_freq % 2) {

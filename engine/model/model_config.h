@@ -18,6 +18,7 @@ typedef struct model_config {
     int tokens;                      /* (image / patch)^2 */
     int warp_filter;                 /* wk_warp_filter: 0 bilinear, 1 Catmull-Rom */
     int head_cond;                   /* conditioning channels the rgb conv head reads: 4 or 8 (+ memory warp) */
+    int head_gates;                  /* 0, or 2: per-pixel gates towards the previous-frame and memory warps */
 } model_config;
 
 /* Parses and checks the config (every field present, sizes consistent,

@@ -19,6 +19,7 @@ struct student {
     student_weights w; /* the checkpoint's module tree */
     /* activations, allocated once */
     wk_tensor tokens, x[2], h, q, attn, mlp, t1, cam, c, sc, ada, fada, gemb, head_tok, head_img, head_mid, head_y, base;
+    wk_tensor gen, blend, diff, gate, gate_masked; /* the head's gates (head_gates 2) */
     wk_tensor depth_tok, depth_img, depth_mid, depth_raw;
     pass_slot slots[STUDENT_SLOTS];
     int slot;
@@ -57,9 +58,13 @@ int student_create(wk_backend *be, const st_file *f, const model_config *cfg, co
         alloc(s, &s->ada, 6 * D, 1, 1, err, n) || alloc(s, &s->fada, 2 * D, 1, 1, err, n) ||
         alloc(s, &s->gemb, D, STUDENT_MAX_SOURCES + 1, 1, err, n) || alloc(s, &s->head_tok, P2 * C, N, 1, err, n) ||
         alloc(s, &s->head_img, H, H, C + cfg->head_cond, err, n) || alloc(s, &s->head_mid, H, H, 32, err, n) ||
-        alloc(s, &s->head_y, H, H, 3, err, n) || alloc(s, &s->base, H, H, 3, err, n) ||
+        alloc(s, &s->head_y, H, H, 3 + cfg->head_gates, err, n) || alloc(s, &s->base, H, H, 3, err, n) ||
         alloc(s, &s->depth_tok, P2 * 8, N, 1, err, n) || alloc(s, &s->depth_img, H, H, 8, err, n) ||
         alloc(s, &s->depth_mid, H, H, 8, err, n) || alloc(s, &s->depth_raw, H, H, 1, err, n))
+        goto fail;
+    if (cfg->head_gates && (alloc(s, &s->gen, H, H, 3, err, n) || alloc(s, &s->blend, H, H, 3, err, n) ||
+                            alloc(s, &s->diff, H, H, 3, err, n) || alloc(s, &s->gate, H, H, 1, err, n) ||
+                            alloc(s, &s->gate_masked, H, H, 1, err, n)))
         goto fail;
     for (int i = 0; i < STUDENT_SLOTS; i++) {
         pass_slot *p = &s->slots[i];
@@ -91,7 +96,7 @@ void student_destroy(student *s)
     /* activations first, then the weights (reverse order of creation) */
     wk_tensor *all[] = {&s->tokens, &s->x[0], &s->x[1], &s->h, &s->q, &s->attn, &s->mlp, &s->t1, &s->cam, &s->c,
                         &s->sc, &s->ada, &s->fada, &s->gemb, &s->head_tok, &s->head_img, &s->head_mid, &s->head_y,
-                        &s->base, &s->depth_tok, &s->depth_img, &s->depth_mid, &s->depth_raw, &s->trace_embed,
+                        &s->base, &s->gen, &s->blend, &s->diff, &s->gate, &s->gate_masked, &s->depth_tok, &s->depth_img, &s->depth_mid, &s->depth_raw, &s->trace_embed,
                         &s->trace_cond};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         wk_tensor_free(be, all[i]);
@@ -211,30 +216,59 @@ static int depth_head_forward(student *s, const student_pass_in *in, char *err, 
                : 0;
 }
 
+/* out = x + sigmoid(logit) * mask * (warp - x): one of the head's gates.
+ * Every op writes a tensor it does not read (no op runs in place). */
+static int gate_forward(student *s, const wk_tensor *x, const wk_tensor *logit, const wk_tensor *warp,
+                        const wk_tensor *mask, wk_tensor *out, char *err, size_t n)
+{
+    wk_backend *be = s->be;
+    return wk_sigmoid(be, logit, &s->gate, err, n) || wk_mul(be, &s->gate, mask, &s->gate_masked, err, n) ||
+           wk_axpby(be, -1.0f, x, 1.0f, warp, &s->diff, err, n) ||
+           wk_mul(be, &s->diff, &s->gate_masked, &s->base, err, n) || wk_add(be, x, &s->base, out, err, n);
+}
+
 /* Student.rgb_head: modulated final norm, unpatchify to C channels, then two
  * convs over [features, warp_prev, mask_prev (, warp_mem, mask_mem)], added
- * to the masked warp; the input image holds the conditioning in that order. */
+ * to the masked warp; the input image holds the conditioning in that order.
+ * With gates, two more conv outputs blend that towards the previous-frame
+ * warp, then the memory warp. */
 static int rgb_head_forward(student *s, const student_pass_in *in, char *err, size_t n)
 {
     wk_backend *be = s->be;
     const model_config *cfg = &s->cfg;
     const int64_t D = cfg->dim, N = cfg->tokens, H = cfg->image, HW = H * H, C = cfg->head_channels;
     wk_modulation mf = {&s->fada, N, 2 * D, 0, D};
-    wk_tensor feat, cond_dst, cond_src, warp, mask;
+    /* zeroed: a view that was never made (an earlier one failed) releases as a no-op */
+    wk_tensor feat, cond_dst, cond_src, warp, mask, y_rgb, y_gates[2], warp_mem, mask_mem;
+    wk_tensor *views[] = {&feat, &cond_dst, &cond_src, &warp, &mask, &y_rgb, &y_gates[0], &y_gates[1], &warp_mem,
+                          &mask_mem};
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+        memset(views[i], 0, sizeof *views[i]);
+    int gates = cfg->head_gates;
     int rc = wk_tensor_view(be, &s->head_img, 0, H, H, C, 1, &feat, err, n) ||
              wk_tensor_view(be, &s->head_img, C * HW, H, H, cfg->head_cond, 1, &cond_dst, err, n) ||
              wk_tensor_view(be, in->image, 3 * HW, H, H, cfg->head_cond, 1, &cond_src, err, n) ||
              wk_tensor_view(be, in->image, 3 * HW, H, H, 3, 1, &warp, err, n) ||
-             wk_tensor_view(be, in->image, 6 * HW, H, H, 1, 1, &mask, err, n);
+             wk_tensor_view(be, in->image, 6 * HW, H, H, 1, 1, &mask, err, n) ||
+             wk_tensor_view(be, &s->head_y, 0, H, H, 3, 1, &y_rgb, err, n);
+    if (!rc && gates)
+        rc = wk_tensor_view(be, &s->head_y, 3 * HW, H, H, 1, 1, &y_gates[0], err, n) ||
+             wk_tensor_view(be, &s->head_y, 4 * HW, H, H, 1, 1, &y_gates[1], err, n) ||
+             wk_tensor_view(be, in->image, 7 * HW, H, H, 3, 1, &warp_mem, err, n) ||
+             wk_tensor_view(be, in->image, 10 * HW, H, H, 1, 1, &mask_mem, err, n);
     rc = rc || linear(s, &s->w.final_ada, &s->sc, WK_ACT_NONE, NULL, NULL, &s->fada, err, n) ||
          wk_norm(be, WK_NORM_LAYER, &s->x[0], NULL, NULL, &mf, 1e-6f, &s->h, err, n) ||
          linear(s, &s->w.rgb_proj, &s->h, WK_ACT_NONE, NULL, NULL, &s->head_tok, err, n) ||
          wk_unpatchify(be, &s->head_tok, cfg->patch, &feat, err, n) || wk_copy(be, &cond_src, &cond_dst, err, n) ||
          conv3x3(s, &s->w.rgb_conv1, &s->head_img, WK_ACT_GELU, &s->head_mid, err, n) ||
          conv3x3(s, &s->w.rgb_conv2, &s->head_mid, WK_ACT_NONE, &s->head_y, err, n) ||
-         wk_mul(be, &warp, &mask, &s->base, err, n) || wk_add(be, &s->base, &s->head_y, in->out, err, n);
-    wk_tensor_view_release(be, &feat), wk_tensor_view_release(be, &cond_dst), wk_tensor_view_release(be, &cond_src);
-    wk_tensor_view_release(be, &warp), wk_tensor_view_release(be, &mask);
+         wk_mul(be, &warp, &mask, &s->base, err, n) ||
+         wk_add(be, &s->base, &y_rgb, gates ? &s->gen : in->out, err, n);
+    if (gates)
+        rc = rc || gate_forward(s, &s->gen, &y_gates[0], &warp, &mask, &s->blend, err, n) ||
+             gate_forward(s, &s->blend, &y_gates[1], &warp_mem, &mask_mem, in->out, err, n);
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+        wk_tensor_view_release(be, views[i]);
     return rc ? -1 : 0;
 }
 
@@ -372,7 +406,7 @@ double student_gflop_per_frame(const model_config *c, int steps)
     double ctx = n + n + c->window * n + c->memory_k * n / (c->compress * c->compress);
     double block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2.0 * c->mlp_ratio * d * d) + 2 * 2 * n * ctx * d;
     double embed = 2 * n * STUDENT_IN_CHANNELS * p2 * d;
-    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * 3);
+    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * (3 + c->head_gates));
     double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
     double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
                       c->depth;

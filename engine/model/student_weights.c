@@ -7,7 +7,7 @@
 /* Sizes the declarations refer to, resolved from the config. */
 typedef enum size_sym {
     Z_DIM, Z_DIM2, Z_DIM3, Z_DIM6, Z_MLP, Z_TFREQ, Z_MOTION, Z_SRC, Z_IN_PATCH, Z_TOKENS, Z_RGB_PATCH,
-    Z_DEPTH_PATCH, Z_HEAD_IN, Z_PER_HEAD, Z_COMPRESS, Z_32, Z_8, Z_3, Z_1
+    Z_DEPTH_PATCH, Z_HEAD_IN, Z_HEAD_OUT, Z_PER_HEAD, Z_COMPRESS, Z_32, Z_8, Z_3, Z_1
 } size_sym;
 
 static long long size_of(const model_config *c, size_sym z)
@@ -27,6 +27,7 @@ static long long size_of(const model_config *c, size_sym z)
     case Z_RGB_PATCH: return p2 * c->head_channels;
     case Z_DEPTH_PATCH: return p2 * 8;
     case Z_HEAD_IN: return (long long)c->head_channels + c->head_cond;
+    case Z_HEAD_OUT: return 3LL + c->head_gates;
     case Z_PER_HEAD: return d / c->heads;
     case Z_COMPRESS: return c->compress;
     case Z_32: return 32;
@@ -62,7 +63,7 @@ static const decl top[] = {
     {"final_ada", LINEAR, TOP(final_ada), Z_DIM, Z_DIM2, Z_1},
     {"rgb_proj", LINEAR, TOP(rgb_proj), Z_DIM, Z_RGB_PATCH, Z_1},
     {"rgb_conv1", CONV, TOP(rgb_conv1), Z_HEAD_IN, Z_32, Z_3},
-    {"rgb_conv2", CONV, TOP(rgb_conv2), Z_32, Z_3, Z_3},
+    {"rgb_conv2", CONV, TOP(rgb_conv2), Z_32, Z_HEAD_OUT, Z_3},
     {"depth_proj", LINEAR, TOP(depth_proj), Z_DIM, Z_DEPTH_PATCH, Z_1},
     {"depth_conv1", CONV, TOP(depth_conv1), Z_8, Z_8, Z_3},
     {"depth_conv2", CONV, TOP(depth_conv2), Z_8, Z_1, Z_3},

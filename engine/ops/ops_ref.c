@@ -73,6 +73,8 @@ void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, 
             out[i] = (float)exp((double)a[i]);
         else if (op == 7)
             out[i] = (float)((double)lo * a[i] + (double)hi * b[i % nb]);
+        else if (op == 8)
+            out[i] = (float)(1.0 / (1.0 + exp(-(double)a[i])));
         else
             out[i] = a[i];
     }

@@ -150,9 +150,13 @@ static void test_configs(void)
     /* optional keys: absent means what files before them were trained with */
     snprintf(buf, sizeof buf, BASE, 32, 2, "[1.0]");
     CHECK(model_config_parse(buf, "m", &c, err, sizeof err) == 0 && c.head_cond == 4 && c.warp_filter == 0);
-    const char *extra[] = {",\"head_cond\":8,\"warp_filter\":\"catmull_rom\"", ",\"head_cond\":6",
-                           ",\"head_cond\":\"8\"", ",\"warp_filter\":\"cubic\""};
-    for (int i = 0; i < 4; i++) {
+    CHECK(c.head_gates == 0);
+    const char *extra[] = {",\"head_cond\":8,\"warp_filter\":\"catmull_rom\",\"head_gates\":2", ",\"head_cond\":6",
+                           ",\"head_cond\":\"8\"", ",\"warp_filter\":\"cubic\"", ",\"head_cond\":8,\"head_gates\":1",
+                           ",\"head_gates\":2"};
+    const char *want[] = {NULL, "head_cond must be 4 or 8", "head_cond must be 4 or 8", "warp_filter must be",
+                          "head_gates must be 0 or 2", "head_gates needs head_cond 8"};
+    for (int i = 0; i < 6; i++) {
         snprintf(buf, sizeof buf, BASE, 32, 2, "[1.0]");
         char tail[128];
         snprintf(tail, sizeof tail, "%s}}", extra[i]);
@@ -160,9 +164,9 @@ static void test_configs(void)
         int rc = model_config_parse(buf, "m", &c, err, sizeof err);
         CHECK(rc == (i == 0 ? 0 : -1));
         if (i == 0)
-            CHECK(c.head_cond == 8 && c.warp_filter == 1);
+            CHECK(c.head_cond == 8 && c.warp_filter == 1 && c.head_gates == 2);
         else
-            CHECK_CONTAINS(err, i < 3 ? "head_cond must be 4 or 8" : "warp_filter must be");
+            CHECK_CONTAINS(err, want[i]);
     }
 }
 

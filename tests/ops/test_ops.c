@@ -242,11 +242,13 @@ static void run_norm(wk_norm_kind kind, int64_t rows, int64_t D, int affine, int
 
 static void run_eltwise(int op, int64_t n, int64_t nb)
 {
-    static const char *names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby"};
+    static const char *names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby", "sigmoid"};
     char err[256], name[64];
     float *a = rand_array(n), *b = rand_array(nb);
     for (int64_t i = 0; i < n; i++)
         a[i] *= 4.0f; /* reach the tails of gelu and silu */
+    if (op == 8)
+        a[0] = -100.0f, a[1] = 100.0f; /* exp(-a) overflows: sigmoid must still give 0 and 1 */
     float *want = malloc(sizeof(float) * (size_t)n), *got = malloc(sizeof(float) * (size_t)n);
     ref_eltwise(op, a, b, n, nb, -0.5f, 0.7f, want);
     wk_tensor ta, tb, to;
@@ -268,8 +270,10 @@ static void run_eltwise(int op, int64_t n, int64_t nb)
         rec = rec && wk_exp(g_be, &ta, &to, err, sizeof err) == 0;
     else if (op == 6)
         rec = rec && wk_copy(g_be, &ta, &to, err, sizeof err) == 0;
-    else
+    else if (op == 7)
         rec = rec && wk_axpby(g_be, -0.5f, &ta, 0.7f, &tb, &to, err, sizeof err) == 0;
+    else
+        rec = rec && wk_sigmoid(g_be, &ta, &to, err, sizeof err) == 0;
     snprintf(name, sizeof name, "%s n%lld nb%lld", names[op], (long long)n, (long long)nb);
     if (run_and_get(rec, &to, got, name))
         compare(name, got, want, n, 1e-12, 1e-5);
@@ -489,6 +493,7 @@ static void test_ops_more(void)
     run_eltwise(5, 301, 1);
     run_eltwise(6, 302, 1);
     run_eltwise(7, 303, 101);
+    run_eltwise(8, 305, 1);
     test_views();
     test_rope();
     run_attention(1, 1, 1, 1, 4, 1);

@@ -36,10 +36,16 @@ grep -q '"self_forcing": true' "$tmp/sf.log"
 grep -q '"d_loss"' "$tmp/sf.log"
 $py "$here/pack_resume.py" "$tmp/run2/checkpoint.pt" "$tmp/resume2.safetensors" | grep -q "discriminator"
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 10 --batch 2 --clip 8 --log-every 1 \
-  --threads 2 --head-cond 8 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \
+  --threads 2 --head-cond 8 --head-gates 2 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \
   --init-disc "$tmp/resume2.disc.safetensors" --self-forcing 1 --sf-length 8 --sf-batch 2 --adv-weight 0.02 \
-  > "$tmp/warm2.log"
+  --save-every 10 > "$tmp/warm2.log"
 grep -q "warm start from .* at step 9" "$tmp/warm2.log"
+grep -q "and 2 gates" "$tmp/warm2.log"
+# a gated run resumes from its own checkpoint and exports
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 11 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --head-cond 8 --head-gates 2 > "$tmp/resume3.log"
+grep -q "resumed .* at step 10" "$tmp/resume3.log"
+$py "$here/export.py" --checkpoint "$tmp/run3/checkpoint.pt" --out "$tmp/gated.safetensors" | grep -q '"step": 11'
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
   --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" > "$tmp/eval.json"

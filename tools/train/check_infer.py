@@ -9,10 +9,10 @@ from model import Config, Student, forward_clip
 from infer import Session
 
 
-def check(head_cond):
+def check(head_cond, head_gates=0):
     torch.manual_seed(0)
     cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0,),
-                 head_cond=head_cond)
+                 head_cond=head_cond, head_gates=head_gates)
     model = Student(cfg)
     for p in model.parameters():               # adaLN-Zero starts at zero: wake every path up
         torch.nn.init.normal_(p, std=0.05)
@@ -52,7 +52,7 @@ def check(head_cond):
                                 torch.tensor([idx]))
     err = max(float((x0[0, j].clamp(-1, 1) - outs[j - 1]).abs().max()) for j in range(1, T))
     derr = float((logd[0, 0].exp() - sess.sink.depth).abs().max())
-    print(f"check_infer (head_cond {head_cond}): max |session - forward_clip| = {err:.2e} (rgb), {derr:.2e} "
+    print(f"check_infer (head_cond {head_cond}, head_gates {head_gates}): max |session - forward_clip| = {err:.2e} (rgb), {derr:.2e} "
           f"(sink depth); memory used at frames {[j for j, i in enumerate(idx) if i[0] >= 0]}")
     return err <= 1e-4 and derr <= 1e-3
 
@@ -62,7 +62,8 @@ def check_batch_session():
     rollout: three walks, a bank of 2 slots so eviction runs, 2 steps."""
     from batch_session import BatchSession
     torch.manual_seed(0)
-    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0, 0.5), head_cond=8)
+    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0, 0.5), head_cond=8,
+                 head_gates=2)
     model = Student(cfg)
     for p in model.parameters():
         torch.nn.init.normal_(p, std=0.05)
@@ -90,8 +91,9 @@ def check_batch_session():
 
 
 def main():
-    failed = sum(not check(head_cond) for head_cond in (4, 8)) + (not check_batch_session())
-    print(f"check_infer: {3 - failed} passed, {failed} failed")
+    cases = [(4, 0), (8, 0), (8, 2)]
+    failed = sum(not check(*case) for case in cases) + (not check_batch_session())
+    print(f"check_infer: {len(cases) + 1 - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
 

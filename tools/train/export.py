@@ -97,9 +97,10 @@ def golden(model, frames, path, include_weights):
     return len(s.bank)
 
 
-def tiny_model():
+def tiny_model(head_cond=4, head_gates=0):
     torch.manual_seed(0)
-    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2)
+    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, head_cond=head_cond,
+                 head_gates=head_gates)
     m = Student(cfg)
     for p in m.parameters():      # adaLN-Zero starts at zero; wake every path up
         torch.nn.init.normal_(p, std=0.05)
@@ -115,7 +116,7 @@ def params_and_flops(model):
     per_block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2 * cfg.mlp_ratio * d * d) + 2 * 2 * n * ctx * d
     embed = 2 * n * (11 * cfg.patch ** 2) * d
     head = 2 * n * d * cfg.patch ** 2 * cfg.head_channels + 2 * cfg.image ** 2 * 9 * (
-        (cfg.head_channels + cfg.head_cond) * 32 + 32 * 3)
+        (cfg.head_channels + cfg.head_cond) * 32 + 32 * (3 + cfg.head_gates))
     depth_head = 2 * n * d * cfg.patch ** 2 * 8 + 2 * cfg.image ** 2 * 9 * (8 * 8 + 8)
     compress = 2 * 2 * (n // cfg.compress ** 2) * d * (d // cfg.heads) * cfg.compress ** 2 * cfg.depth
     denoise = embed + cfg.depth * per_block + head
@@ -143,7 +144,8 @@ def main():
             ap.error("give --checkpoint and --out, or --golden for the tiny golden file alone")
         os.makedirs(args.golden, exist_ok=True)
         used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
-        print(json.dumps({"golden": args.golden, "tiny_memory_slots": used}))
+        gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
+        print(json.dumps({"golden": args.golden, "tiny_memory_slots": used, "tiny_gates_memory_slots": gated}))
         return
     if not args.out:
         ap.error("--checkpoint needs --out")
@@ -164,7 +166,9 @@ def main():
         os.makedirs(args.golden, exist_ok=True)
         used = golden(model, args.golden_frames, os.path.join(args.golden, "student.safetensors"), False)
         tiny_used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
-        print(json.dumps({"golden": args.golden, "student_memory_slots": used, "tiny_memory_slots": tiny_used}))
+        gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
+        print(json.dumps({"golden": args.golden, "student_memory_slots": used, "tiny_memory_slots": tiny_used,
+                          "tiny_gates_memory_slots": gated}))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,11 @@ Module tree (the engine mirrors these names):
     mlp.fc1/fc2    D -> 4D -> D, GELU (tanh)
     comp_k/comp_v  Conv2d(D, D, 2, stride 2, groups=heads): ConvKV compression for memory
   final_ada        Linear(D -> 2D)
-  rgb_head         Linear(D -> P*P*C) -> unpatchify -> conv3x3(C+head_cond -> 32) GELU conv3x3(32 -> 3), + warp_prev*mask
+  rgb_head         Linear(D -> P*P*C) -> unpatchify -> conv3x3(C+head_cond -> 32) GELU conv3x3(32 -> 3+head_gates),
+                   gen = conv[0:3] + warp_prev*mask_prev
                    (head_cond 4: the conv reads warp_prev, mask_prev; 8: also warp_mem, mask_mem)
+                   head_gates 2: a learned per-pixel blend towards the warps,
+                     x = gen + sigmoid(conv[3])*mask_prev*(warp_prev - gen); out = x + sigmoid(conv[4])*mask_mem*(warp_mem - x)
   depth_head       Linear(D -> P*P*8) -> unpatchify -> conv3x3(8 -> 8) GELU conv3x3(8 -> 1): log depth
 """
 import math
@@ -30,6 +33,7 @@ from camera import relative, relative_features
 SRC_SELF, SRC_SINK, SRC_WINDOW, SRC_MEMORY = range(4)
 IN_CHANNELS = 11
 LOG_DEPTH_MIN, LOG_DEPTH_MAX = math.log(0.1), math.log(100.0)
+GATE_BIAS_INIT = -4.0   # a new gate starts almost shut (sigmoid 0.018): the head's function barely changes
 
 
 @dataclass
@@ -49,6 +53,9 @@ class Config:
     warp_filter: str = "bilinear"   # or "catmull_rom" (warp.py); files without the key mean bilinear
     head_cond: int = 4              # conditioning channels the rgb conv head reads: 4 (previous-frame warp and
                                     # mask) or 8 (+ memory warp and mask); files without the key mean 4
+    head_gates: int = 0             # 0, or 2: per-pixel gates that blend the output towards the previous-frame
+                                    # warp and then the memory warp (a still camera can copy exactly, a return
+                                    # can restore the remembered view); files without the key mean 0
 
     @property
     def tokens(self):
@@ -148,7 +155,7 @@ class Student(nn.Module):
         self.final_ada = nn.Linear(d, 2 * d)
         self.rgb_proj = nn.Linear(d, p * p * cfg.head_channels)
         self.rgb_conv1 = nn.Conv2d(cfg.head_channels + cfg.head_cond, 32, 3, padding=1)
-        self.rgb_conv2 = nn.Conv2d(32, 3, 3, padding=1)
+        self.rgb_conv2 = nn.Conv2d(32, 3 + cfg.head_gates, 3, padding=1)
         self.depth_proj = nn.Linear(d, p * p * 8)
         self.depth_conv1 = nn.Conv2d(8, 8, 3, padding=1)
         self.depth_conv2 = nn.Conv2d(8, 1, 3, padding=1)
@@ -156,6 +163,8 @@ class Student(nn.Module):
         nn.init.zeros_(self.final_ada.bias)
         nn.init.zeros_(self.rgb_conv2.weight)
         nn.init.zeros_(self.rgb_conv2.bias)
+        with torch.no_grad():
+            self.rgb_conv2.bias[3:] = GATE_BIAS_INIT
 
     # -- conditioning ---------------------------------------------------
     def cond(self, t, motion):
@@ -189,7 +198,11 @@ class Student(nn.Module):
         feat = unpatchify(self.rgb_proj(h), cfg.patch, cfg.head_channels, cfg.image, cfg.image)
         base = cond_img[:, 0:3] * cond_img[:, 3:4]
         y = self.rgb_conv2(F.gelu(self.rgb_conv1(torch.cat([feat, cond_img[:, 0:cfg.head_cond]], 1)), approximate="tanh"))
-        return base + y
+        out = base + y[:, 0:3]
+        if cfg.head_gates:
+            out = out + torch.sigmoid(y[:, 3:4]) * cond_img[:, 3:4] * (cond_img[:, 0:3] - out)
+            out = out + torch.sigmoid(y[:, 4:5]) * cond_img[:, 7:8] * (cond_img[:, 4:7] - out)
+        return out
 
     def depth_head(self, x):
         cfg = self.cfg

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import Dataset  # noqa: E402
-from model import LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip  # noqa: E402
+from model import GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip  # noqa: E402
 from retrieval import retrieve  # noqa: E402
 from selfforce import PatchDiscriminator, clip_indices, knowable_mask, rollout, triples  # noqa: E402
 from warp import warp  # noqa: E402
@@ -246,11 +246,12 @@ def discriminator_step(disc, dopt, real, fake):
 
 def same_shapes(saved, cfg):
     """A run may go on with another warp filter, or grow its head from 4 to 8
-    conditioning channels (grow_head); everything else must match."""
-    free = ("warp_filter", "head_cond")
+    conditioning channels or from 0 to 2 gates (grow_head); everything else
+    must match."""
+    free = ("warp_filter", "head_cond", "head_gates")
     a = {k: v for k, v in saved.items() if k not in free}
     b = {k: v for k, v in cfg.to_dict().items() if k not in free}
-    return a == b and saved.get("head_cond", 4) <= cfg.head_cond
+    return a == b and saved.get("head_cond", 4) <= cfg.head_cond and saved.get("head_gates", 0) <= cfg.head_gates
 
 
 def grow_head(weights, ema_weights, cfg):
@@ -258,16 +259,25 @@ def grow_head(weights, ema_weights, cfg):
     on its own: a warm start may pair a grown run with an older export), up
     to cfg.head_cond with zeros: the new inputs (the memory warp) start
     unused, so the function is unchanged and training goes on from where it
-    was. Returns True if the weights (not only the EMA) were padded."""
+    was. Gates grow the same way on rgb_conv2's outputs: zero weights and
+    a shut bias (GATE_BIAS_INIT). Returns the names of the weights (not
+    only the EMA) that were grown: their optimiser moments start afresh."""
     want = cfg.head_channels + cfg.head_cond
-    grown = []
-    for state in (weights, ema_weights):
+    want_out = 3 + cfg.head_gates
+    grown = [set(), set()]
+    for state, names in zip((weights, ema_weights), grown):
         w = state["rgb_conv1.weight"]
         if w.shape[1] != want:
             state["rgb_conv1.weight"] = torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1], *w.shape[2:])], 1)
-        grown.append(w.shape[1] != want)
-    if any(grown):
-        print(f"grew the rgb head to {cfg.head_cond} conditioning channels", flush=True)
+            names.add("rgb_conv1.weight")
+        w, b = state["rgb_conv2.weight"], state["rgb_conv2.bias"]
+        if w.shape[0] != want_out:
+            extra = want_out - w.shape[0]
+            state["rgb_conv2.weight"] = torch.cat([w, w.new_zeros(extra, *w.shape[1:])], 0)
+            state["rgb_conv2.bias"] = torch.cat([b, b.new_full((extra,), GATE_BIAS_INIT)], 0)
+            names.update(("rgb_conv2.weight", "rgb_conv2.bias"))
+    if grown[0] or grown[1]:
+        print(f"grew the rgb head to {cfg.head_cond} conditioning channels and {cfg.head_gates} gates", flush=True)
     return grown[0]
 
 
@@ -346,6 +356,8 @@ def main():
     ap.add_argument("--head-cond", type=int, choices=(4, 8), default=4,
                     help="conditioning channels the rgb head's conv reads: 4, or 8 with the memory warp (a run "
                          "saved with 4 grows to 8, the new weights at zero)")
+    ap.add_argument("--head-gates", type=int, choices=(0, 2), default=0,
+                    help="2: per-pixel gates blend the output towards the previous-frame warp and the memory warp")
     ap.add_argument("--warp-filter", choices=("bilinear", "catmull_rom"), default="catmull_rom",
                     help="how the warp samples (a resumed run may switch: it changes no weight)")
     ap.add_argument("--self-forcing", type=float, default=0.0,
@@ -373,6 +385,7 @@ def main():
     cfg = Config(dim=64, depth=2, heads=2, head_channels=8) if args.tiny else Config()
     cfg.warp_filter = args.warp_filter
     cfg.head_cond = args.head_cond
+    cfg.head_gates = args.head_gates
     model = Student(cfg)
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
@@ -390,10 +403,14 @@ def main():
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         if "opt" in state:
-            if grown:   # the moments of rgb_conv1.weight had the old shape: that one starts afresh
-                index = [n for n, _ in model.named_parameters()].index("rgb_conv1.weight")
-                state["opt"]["state"].pop(index, None)
-            opt.load_state_dict(regroup_optimizer_state(model, state["opt"]))
+            saved_opt = regroup_optimizer_state(model, state["opt"])
+            # grown weights had moments of the old shape: those start afresh. Indices count over the
+            # optimiser's groups in order (make_optimizer: the rest, then the head's convs).
+            order = [n for n, _ in model.named_parameters() if not n.startswith(HEAD_CONVS)] + \
+                    [n for n, _ in model.named_parameters() if n.startswith(HEAD_CONVS)]
+            for name in grown:
+                saved_opt["state"].pop(order.index(name), None)
+            opt.load_state_dict(saved_opt)
         if "disc" in state:
             disc.load_state_dict(state["disc"])
             dopt.load_state_dict(state["dopt"])

@@ -1,7 +1,8 @@
-/* Element-wise add, mul (with a repeating second operand), GELU and SiLU. */
+/* Element-wise ops (eltwise.comp): add, mul and axpby with a repeating second
+ * operand; GELU, SiLU, clamp, exp, copy, sigmoid. */
 #include "vk_internal.h"
 
-static const char *const names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby"};
+static const char *const names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby", "sigmoid"};
 
 int vk_eltwise(void *ctx, wk_eltwise_op op, const wk_tensor *a, const wk_tensor *b, float lo, float hi,
                wk_tensor *out, char *err, size_t err_size)
