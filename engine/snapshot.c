@@ -61,12 +61,10 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
         snprintf(err, n, "snapshot path is too long");
         return -1;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        file_errno_message(err, n, "create", tmp, errno);
+    /* a temporary name of its own: two processes saving to one path never collide */
+    FILE *f = file_create_temp(path, tmp, sizeof tmp, err, n);
+    if (!f)
         return -1;
-    }
     snap_header h;
     snap_host host;
     fill_header(s, &h);

@@ -3,6 +3,7 @@
  * model give a video (MP4, MKV, WebM, a PNG per frame, or Matroska on
  * stdout), encoded as frames are made. Ctrl-C or a write error finishes the
  * file cleanly: what was written plays. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "app_start.h"
 #include "camera.h"
+#include "file_util.h"
 #include "frame_scale.h"
 #include "image_io.h"
 #include "progress.h"
@@ -37,6 +39,63 @@ typedef struct opts {
     uint64_t world_seed, seed;
     int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots;
 } opts;
+
+/* A PNG sequence name: one %d or %0Nd (N up to 9), no other '%' but %%. */
+typedef struct png_pattern {
+    int prefix_len, width;
+    const char *suffix;
+} png_pattern;
+
+static int png_pattern_parse(const char *out, png_pattern *p)
+{
+    const char *pct = NULL;
+    for (const char *c = out; *c; c++) {
+        if (*c != '%')
+            continue;
+        if (c[1] == '%') {
+            c++;
+            continue;
+        }
+        if (pct)
+            return -1;
+        pct = c;
+    }
+    if (!pct)
+        return -1;
+    const char *c = pct + 1;
+    int width = 0;
+    if (*c == '0' && c[1] >= '1' && c[1] <= '9' && c[2] == 'd')
+        width = c[1] - '0', c += 2;
+    else if (*c >= '1' && *c <= '9' && c[1] == 'd')
+        width = *c - '0', c += 1;
+    if (*c != 'd')
+        return -1;
+    *p = (png_pattern){(int)(pct - out), width, c + 1};
+    return 0;
+}
+
+/* Appends text[0, len) to name at *at, each %% as one %. */
+static void append_unescaped(char *name, size_t size, size_t *at, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len && *at + 1 < size; i++) {
+        name[(*at)++] = text[i];
+        if (text[i] == '%' && i + 1 < len && text[i + 1] == '%')
+            i++;
+    }
+    name[*at] = 0;
+}
+
+/* The name of frame t under the pattern. */
+static void png_pattern_name(const char *out, const png_pattern *p, int t, char *name, size_t size)
+{
+    char number[32];
+    snprintf(number, sizeof number, "%0*d", p->width, t);
+    size_t at = 0;
+    name[0] = 0;
+    append_unescaped(name, size, &at, out, (size_t)p->prefix_len);
+    append_unescaped(name, size, &at, number, strlen(number));
+    append_unescaped(name, size, &at, p->suffix, strlen(p->suffix));
+}
 
 static void usage(FILE *f)
 {
@@ -162,6 +221,12 @@ static int parse(int argc, char **argv, opts *o)
         fprintf(stderr, "worldkv-render: --side-by-side needs a world start (--world-seed), not --start\n");
         return 2;
     }
+    png_pattern pp;
+    if (o->out && strchr(o->out, '%') && png_pattern_parse(o->out, &pp) != 0) {
+        fprintf(stderr, "worldkv-render: -o '%s': a PNG sequence needs one frame number, %%d or %%0Nd "
+                        "(as in frame%%05d.png), and %%%% for a literal %%\n", o->out);
+        return 2;
+    }
     return 0;
 }
 
@@ -190,8 +255,28 @@ int main(int argc, char **argv)
         fprintf(stderr, "worldkv-render: %s\n", err);
         return 1;
     }
+    if (o.path && cpath.total_frames == 1 && !o.frames && !o.stream) {
+        fprintf(stderr, "worldkv-render: %s holds one keyframe (frame 0), which makes no video: add a later "
+                        "keyframe, or give --frames N to hold that pose for N frames\n", o.path);
+        return 1;
+    }
     int frames = o.frames ? o.frames : (o.stream ? 0 : (o.path ? cpath.total_frames - 1 : script.total_frames));
-    int status = 1, png = strchr(o.out, '%') != NULL;
+    png_pattern pp = {0, 0, NULL};
+    int status = 1, png = png_pattern_parse(o.out, &pp) == 0;
+    /* before the model loads and the frames are made: outputs that cannot be
+     * written fail now, not after a long run */
+    char first_png[1200];
+    if (png)
+        png_pattern_name(o.out, &pp, 0, first_png, sizeof first_png);
+    if ((strcmp(o.out, "-") && file_check_writable(png ? first_png : o.out, err, sizeof err) != 0) ||
+        (o.save && file_check_writable(o.save, err, sizeof err) != 0)) {
+        fprintf(stderr, "worldkv-render: %s\n", err);
+        return 1;
+    }
+    if (o.load && access(o.load, R_OK) != 0) {
+        fprintf(stderr, "worldkv-render: cannot read snapshot %s: %s\n", o.load, strerror(errno));
+        return 1;
+    }
     app_start st = {0};
     worldkv_session *s = NULL;
     venc *v = NULL;
@@ -258,8 +343,7 @@ int main(int argc, char **argv)
         }
         if (png) {
             char name[1200];
-            char *pct = strchr(o.out, '%');
-            snprintf(name, sizeof name, "%.*s%05d%s", (int)(pct - o.out), o.out, t, strchr(pct, 'd') + 1);
+            png_pattern_name(o.out, &pp, t, name, sizeof name);
             if (image_write_png(name, canvas, width, tile, err, sizeof err) != 0)
                 goto fail_msg;
         } else if (venc_write(v, canvas, err, sizeof err) != 0) {

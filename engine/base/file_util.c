@@ -1,8 +1,64 @@
 #include "file_util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+FILE *file_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, size_t err_size)
+{
+    if ((size_t)snprintf(tmp, tmp_size, "%s.XXXXXX", path) >= tmp_size) {
+        snprintf(err, err_size, "the path is too long: %s", path);
+        return NULL;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        file_errno_message(err, err_size, "create a file next to", path, errno);
+        return NULL;
+    }
+    /* mkstemp makes 0600; a saved file gets the usual umask-governed mode */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        file_errno_message(err, err_size, "open", tmp, errno);
+        close(fd);
+        remove(tmp);
+    }
+    return f;
+}
+
+int file_check_writable(const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err, err_size, "cannot write %s: it is a folder", path);
+            return -1;
+        }
+        if (access(path, W_OK) != 0) {
+            file_errno_message(err, err_size, "write", path, errno);
+            return -1;
+        }
+        return 0;
+    }
+    /* a probe file of a unique name in the same folder: the real file is not created early */
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
+        snprintf(err, err_size, "the path is too long: %s", path);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        file_errno_message(err, err_size, "create", path, errno);
+        return -1;
+    }
+    close(fd);
+    remove(tmp);
+    return 0;
+}
 
 void file_errno_message(char *err, size_t err_size, const char *action, const char *path, int code)
 {

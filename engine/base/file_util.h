@@ -17,6 +17,16 @@ int file_write(FILE *f, const char *path, const void *data, size_t size, char *e
 int file_pwrite_all(int fd, const char *path, const void *data, size_t size, uint64_t offset, char *err,
                     size_t err_size);
 
+/* Creates a new file next to path, named path.XXXXXX, that no other process
+ * shares (mkstemp): two writers of one path never collide. Writes the name
+ * to tmp; returns the open stream, or NULL with err. */
+FILE *file_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, size_t err_size);
+
+/* Checks, before long work, that path can later be created or replaced:
+ * its folder exists and takes new files, and an existing file is writable.
+ * Leaves nothing behind. Returns 0 or -1 with err. */
+int file_check_writable(const char *path, char *err, size_t err_size);
+
 /* Describes errno for an operation on path, naming a full disk plainly. */
 void file_errno_message(char *err, size_t err_size, const char *action, const char *path, int code);
 

@@ -50,6 +50,23 @@ expect 2 "--frames expects a whole number" -- r --frames 0 -o "$tmp/x.mp4"
 expect 2 "unknown option '--bogus'" -- r --bogus
 expect 1 "cannot open image /nonexistent.png" -- r --start /nonexistent.png -o "$tmp/x.mp4"
 
+# output names and paths are checked before the model loads (a missing model
+# would be reported first otherwise), so a long run cannot end in losing it
+expect 2 "a PNG sequence needs one frame number" -- r --frames 2 -o "$tmp/out%.png"
+expect 2 "a PNG sequence needs one frame number" -- r --frames 2 -o "$tmp/out%d%d.png"
+expect 0 "3 frames to" -- r --frames 2 -o "$tmp/g%d_%%.png"
+checks=$((checks + 1))
+[ -s "$tmp/g2_%.png" ] || fail "%d and %% in a PNG pattern: $(ls "$tmp")"
+expect 1 "cannot create /nonexistent/x.mp4" -- "$bin" --model /nonexistent.safetensors -q -o /nonexistent/x.mp4
+expect 1 "cannot create /nonexistent/w.snap" -- \
+  "$bin" --model /nonexistent.safetensors -q -o "$tmp/x.mp4" --save-world /nonexistent/w.snap
+expect 1 "cannot read snapshot $tmp/none.snap" -- "$bin" --model /nonexistent.safetensors -q -o "$tmp/x.mp4" \
+  --load-world "$tmp/none.snap"
+# a camera path of one keyframe: an error, not an endless render; with --frames, a still camera
+printf '0 0 1.6 0 0 0\n' > "$tmp/one.txt"
+expect 1 "holds one keyframe" -- timeout 60 "$bin" --model "$model" -q --path "$tmp/one.txt" -o "$tmp/x.mp4"
+expect 0 "3 frames to" -- timeout 60 "$bin" --model "$model" -q --path "$tmp/one.txt" --frames 2 -o "$tmp/x.mp4"
+
 # the device lost mid-render: a clear error, and the file so far plays
 expect 1 "the Vulkan device was lost" -- env WORLDKV_FAULT_AT_FRAME=4 "$bin" --model "$model" -q --frames 10 -o "$tmp/lost.mkv"
 checks=$((checks + 1))
@@ -58,6 +75,16 @@ checks=$((checks + 1))
 # save a world, continue it
 expect 0 "" -- r --frames 5 -o "$tmp/a.mkv" --save-world "$tmp/w.snap"
 expect 0 "4 frames to" -- r --frames 3 -o "$tmp/b.mkv" --load-world "$tmp/w.snap"
+# two processes saving one snapshot path at once: each save is whole, none fails
+for round in 1 2 3; do
+  r --frames 2 -o "$tmp/p1.mkv" --save-world "$tmp/same.snap" 2> "$tmp/p1.err" & p1=$!
+  r --frames 2 -o "$tmp/p2.mkv" --save-world "$tmp/same.snap" 2> "$tmp/p2.err" & p2=$!
+  checks=$((checks + 1))
+  wait $p1 && wait $p2 || fail "concurrent saves, round $round: $(cat "$tmp/p1.err" "$tmp/p2.err")"
+done
+expect 0 "3 frames to" -- r --frames 2 -o "$tmp/p3.mkv" --load-world "$tmp/same.snap"
+checks=$((checks + 1))
+[ -z "$(ls "$tmp" | grep 'same.snap.')" ] || fail "temporary snapshot files left behind: $(ls "$tmp")"
 head -c 100 "$tmp/w.snap" > "$tmp/bad.snap"
 expect 1 "truncated" -- r --frames 3 -o "$tmp/c.mkv" --load-world "$tmp/bad.snap"
 
