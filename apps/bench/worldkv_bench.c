@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend.h"
+#include "cli_number.h"
 #include "proc_memory.h"
 #include "worldkv.h"
 
@@ -341,8 +342,10 @@ int main(int argc, char **argv)
             o.json = 1;
         else if (!strcmp(argv[i], "--device") && i + 1 < argc)
             o.device = argv[++i];
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            o.seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+            if (cli_real("worldkv-bench", "--seconds", argv[++i], 0.001, 600, &o.seconds) != 0)
+                return 2;
+        }
         else if (!strcmp(argv[i], "--profile"))
             o.profile = 1;
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
@@ -354,10 +357,14 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
-            o.frames = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
-            o.steps = atoi(argv[++i]);
+        else if ((!strcmp(argv[i], "--frames") || !strcmp(argv[i], "--steps")) && i + 1 < argc) {
+            int frames = !strcmp(argv[i], "--frames");
+            long long x;
+            if (cli_whole("worldkv-bench", argv[i], argv[i + 1], frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
+                return 2;
+            *(frames ? &o.frames : &o.steps) = (int)x;
+            i++;
+        }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
@@ -367,19 +374,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (o.seconds <= 0 || o.seconds > 600) {
-        fprintf(stderr, "worldkv-bench: --seconds must be in (0, 600]\n");
-        return 2;
-    }
     if (!strcmp(argv[1], "devices"))
         return cmd_devices();
     if (!strcmp(argv[1], "ops"))
         return cmd_ops(&o);
     if (!strcmp(argv[1], "generate")) {
-        if (o.frames < 1 || o.frames > 100000 || o.steps < 0 || o.steps > 8) {
-            fprintf(stderr, "worldkv-bench: --frames must be 1..100000 and --steps 0..8\n");
-            return 2;
-        }
         return cmd_generate(&o);
     }
     fprintf(stderr, "worldkv-bench: unknown command '%s'\n", argv[1]);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app_start.h"
+#include "cli_number.h"
 #include "explore_hud.h"
 #include "explore_input.h"
 #include "explore_worker.h"
@@ -82,14 +83,16 @@ static void usage(FILE *f)
 
 static int parse_number(const char *opt, const char *v, double lo, double hi, double *out)
 {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || errno || x < lo || x > hi) {
-        fprintf(stderr, "worldkv-explore: %s expects a number from %g to %g, got '%s'\n", opt, lo, hi, v);
+    return cli_real("worldkv-explore", opt, v, lo, hi, out);
+}
+
+/* Options that count (seeds, steps, frames) take whole numbers only. */
+static int parse_whole(const char *opt, const char *v, long long lo, long long hi, double *out)
+{
+    long long x;
+    if (cli_whole("worldkv-explore", opt, v, lo, hi, &x) != 0)
         return -1;
-    }
-    *out = x;
+    *out = (double)x;
     return 0;
 }
 
@@ -154,9 +157,9 @@ static int parse(int argc, char **argv, opts *o)
         case 0: o->model = v; break;
         case 1: o->start = v; break;
         case 2:
-        case 3: bad = parse_number(a, v, 0, 1e15, &x), o->world_seed = (uint64_t)x; break;
-        case 4: bad = parse_number(a, v, 0, 1e15, &x), o->noise_seed = (uint64_t)x; break;
-        case 5: bad = parse_number(a, v, 0, 8, &x), o->steps = (int)x; break;
+        case 3: bad = parse_whole(a, v, 0, 1000000000000000LL, &x), o->world_seed = (uint64_t)x; break;
+        case 4: bad = parse_whole(a, v, 0, 1000000000000000LL, &x), o->noise_seed = (uint64_t)x; break;
+        case 5: bad = parse_whole(a, v, 0, 8, &x), o->steps = (int)x; break;
         case 6:
             if (sscanf(v, "%dx%d", &o->width, &o->height) != 2 || o->width < 64 || o->height < 64 ||
                 o->width > 8192 || o->height > 8192) {
@@ -173,15 +176,15 @@ static int parse(int argc, char **argv, opts *o)
             break;
         case 8: bad = parse_number(a, v, 0, 1000, &o->fps); break;
         case 9: bad = parse_number(a, v, 0.001, 10, &o->mouse); break;
-        case 10: bad = parse_number(a, v, 1, 256, &x), o->memory_slots = (int)x; break;
+        case 10: bad = parse_whole(a, v, 1, 256, &x), o->memory_slots = (int)x; break;
         case 11: o->record = v; break;
-        case 12: bad = parse_number(a, v, 1, 16, &x), o->record_scale = (int)x; break;
-        case 13: bad = parse_number(a, v, 0, 63, &x), o->crf = (int)x; break;
+        case 12: bad = parse_whole(a, v, 1, 16, &x), o->record_scale = (int)x; break;
+        case 13: bad = parse_whole(a, v, 0, 63, &x), o->crf = (int)x; break;
         case 14: o->out_dir = v; break;
         case 15: o->snapshot = v; break;
         case 16: o->device = v; break;
         case 17: o->script = v; break;
-        case 18: bad = parse_number(a, v, 1, 1e9, &x), o->frames = (int)x; break;
+        case 18: bad = parse_whole(a, v, 1, 1000000000, &x), o->frames = (int)x; break;
         case 19: bad = parse_shots(v, o); break;
         case 20:
             if (!worldkv_backend_name_valid(v)) {

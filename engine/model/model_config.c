@@ -1,5 +1,6 @@
 #include "model_config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +10,9 @@ static int get_int(const cJSON *obj, const char *key, int lo, int hi, int *out, 
                    size_t n)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < lo ||
-        v->valuedouble > hi) {
+    /* range first: converting a double outside int's range is undefined behaviour */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble)) {
         snprintf(err, n, "%s: config field '%s' must be a whole number from %d to %d", name, key, lo, hi);
         return -1;
     }

@@ -147,6 +147,12 @@ static void test_configs(void)
     CHECK(model_config_parse("{\"format_version\":1,\"camera\":{\"version\":1},\"model\":{\"image\":64}}", "m", &c, err,
                              sizeof err) == -1);
     CHECK_CONTAINS(err, "config field 'patch'");
+    /* numbers far outside int: refused, never converted (UBSan flags such a conversion) */
+    const char *huge[] = {"{\"format_version\":1e300}", "{\"format_version\":-1e20}", "{\"format_version\":1.5}"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(model_config_parse(huge[i], "m", &c, err, sizeof err) == -1);
+        CHECK_CONTAINS(err, "'format_version' must be a whole number");
+    }
     /* optional keys: absent means what files before them were trained with */
     snprintf(buf, sizeof buf, BASE, 32, 2, "[1.0]");
     CHECK(model_config_parse(buf, "m", &c, err, sizeof err) == 0 && c.head_cond == 4 && c.warp_filter == 0);
