@@ -3,6 +3,7 @@
  * schedule, run the clean pass that writes the frame's keys, values and
  * depth, and commit it to the memory. Mirrors tools/train/infer.py. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,67 @@
 #include "model_config.h"
 #include "safetensors.h"
 #include "student.h"
+#include "student_weights.h"
 #include "session_internal.h"
 #include "worldkv.h"
 
 #define DEFAULT_SLOTS 32
+#define POSE_LIMIT 1e6f /* metres and degrees: far beyond any world, well inside float precision */
+
+int session_fail(int status, char *err, size_t err_size, const char *fmt, ...)
+{
+    if (err && err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+int session_check_pose(const float pose[5], const char *what, char *err, size_t n)
+{
+    static const char *names[5] = {"x", "y", "z", "yaw", "pitch"};
+    for (int i = 0; i < 5; i++)
+        if (!isfinite(pose[i]) || fabsf(pose[i]) > POSE_LIMIT)
+            return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "%s: %s is %g; it must be finite and at most %g", what,
+                                names[i], (double)pose[i], (double)POSE_LIMIT);
+    if (fabsf(pose[4]) > CAM_PITCH_LIMIT + 1e-3f)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "%s: pitch %g is outside [-%g, %g] degrees", what,
+                            (double)pose[4], (double)CAM_PITCH_LIMIT, (double)CAM_PITCH_LIMIT);
+    return WORLDKV_OK;
+}
+
+const char *worldkv_version(void)
+{
+    return WORLDKV_VERSION_STRING;
+}
+
+int worldkv_version_number(void)
+{
+    return WORLDKV_VERSION_NUMBER;
+}
+
+const char *worldkv_status_name(int status)
+{
+    switch (status) {
+    case WORLDKV_OK: return "ok";
+    case WORLDKV_ERR_ARGUMENT: return "bad argument";
+    case WORLDKV_ERR_FILE: return "bad file";
+    case WORLDKV_ERR_DEVICE: return "device failure";
+    case WORLDKV_ERR_MEMORY: return "out of memory";
+    case WORLDKV_ERR_IO: return "write failed";
+    case WORLDKV_ERR_NONFINITE: return "non-finite output";
+    case WORLDKV_ERR_STATE: return "session unusable";
+    }
+    return "unknown";
+}
+
+void worldkv_options_init(worldkv_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->struct_size = sizeof *opt;
+}
 
 static wk_camera warp_camera(const float pose[5])
 {
@@ -97,11 +155,17 @@ static student_frame_in frame_in(worldkv_session *s, const float *motion, const 
     return in;
 }
 
+/* Reads the frame and its non-finite flag back (one transfer) and converts
+ * the frame to RGB8. */
 static int finish(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
 {
     int64_t count = 3 * (int64_t)s->cfg.image * s->cfg.image;
-    if (wk_tensor_get(s->be, &s->x0c, s->host, err, n) != 0)
-        return -1;
+    if (wk_tensor_get(s->be, &s->readout, s->host, err, n) != 0)
+        return WORLDKV_ERR_DEVICE;
+    if (s->host[count] != 0.0f)
+        return session_fail(WORLDKV_ERR_NONFINITE, err, n,
+                            "the model produced NaN or infinite values at frame %lld (damaged or unsuitable weights)",
+                            (long long)s->stats.frames);
     if (rgb) { /* [3, H, W] in [-1, 1] to interleaved RGB8 */
         int64_t hw = count / 3;
         for (int64_t i = 0; i < hw; i++)
@@ -115,42 +179,73 @@ static int finish(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
 
 int worldkv_model_image_size(const char *model_path, int *size, char *err, size_t n)
 {
+    if (!model_path || !size)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_model_image_size needs a path and an int to fill");
     st_file *f = NULL;
     model_config c;
     int rc = st_open(model_path, &f, err, n) || model_config_parse(st_metadata(f, "config"), model_path, &c, err, n);
     st_close(f);
     *size = rc ? 0 : c.image;
-    return rc ? -1 : 0;
+    return rc ? WORLDKV_ERR_FILE : WORLDKV_OK;
 }
 
-int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t n)
+/* The caller's options, copied into this library's layout: a caller built
+ * against an older header passes fewer bytes, and the rest stay zero. */
+static int copy_options(const worldkv_options *given, worldkv_options *opt, char *err, size_t n)
 {
+    memset(opt, 0, sizeof *opt);
+    if (!given)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_create needs options");
+    if (given->struct_size == 0)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n,
+                            "the options' struct_size is 0: fill them with worldkv_options_init first");
+    if (given->struct_size > sizeof *opt)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n,
+                            "the options are %zu bytes, from a newer worldkv than this one (%s, %zu bytes)",
+                            given->struct_size, WORLDKV_VERSION_STRING, sizeof *opt);
+    memcpy(opt, given, given->struct_size);
+    return WORLDKV_OK;
+}
+
+int worldkv_session_create(const worldkv_options *given, worldkv_session **out, char *err, size_t n)
+{
+    if (!out)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_create needs a session pointer to fill");
     *out = NULL;
-    if (!opt || !opt->model_path || (!opt->start_rgb && !opt->start_chw && !opt->start_image)) {
-        snprintf(err, n, "a session needs a model path and a start image");
-        return -1;
-    }
-    worldkv_session *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, n, "out of memory");
-        return -1;
-    }
+    worldkv_options options, *opt = &options;
+    int status = copy_options(given, opt, err, n);
+    if (status)
+        return status;
+    if (!opt->model_path || (!opt->start_rgb && !opt->start_chw && !opt->start_image))
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "a session needs a model path and a start image");
+    if ((status = session_check_pose(opt->start_pose, "the start pose", err, n)) != 0)
+        return status;
+    if (opt->steps < 0 || opt->memory_slots < 0 || opt->threads < 0)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "steps, memory_slots and threads must not be negative");
     int kind = wk_backend_kind_parse(opt->backend);
-    if (kind < 0) {
-        snprintf(err, n, "unknown backend '%s': use auto, cpu or vulkan", opt->backend);
-        free(s);
-        return -1;
-    }
+    if (kind < 0)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "unknown backend '%s': use auto, cpu or vulkan",
+                            opt->backend);
+    worldkv_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return session_fail(WORLDKV_ERR_MEMORY, err, n, "out of memory");
     wk_backend_options bo = {opt->validation, opt->profile, opt->device, (wk_backend_kind)kind, opt->threads};
     const char *prefix = opt->weights_prefix ? opt->weights_prefix : "";
+    status = WORLDKV_ERR_FILE;
     if (st_open(opt->model_path, &s->file, err, n) ||
         model_config_parse(st_metadata(s->file, "config"), opt->model_path, &s->cfg, err, n) ||
-        wk_backend_create(&bo, &s->be, err, n) ||
-        student_create(s->be, s->file, &s->cfg, prefix, 0, &s->net, err, n))
+        student_check_weights(s->file, &s->cfg, prefix, err, n))
+        goto fail;
+    status = WORLDKV_ERR_DEVICE;
+    if (wk_backend_create(&bo, &s->be, err, n))
+        goto fail;
+    status = WORLDKV_ERR_MEMORY;
+    if (student_create(s->be, s->file, &s->cfg, prefix, 0, &s->net, err, n))
         goto fail;
     const model_config *c = &s->cfg;
-    if (opt->steps < 0 || opt->steps > c->steps) {
-        snprintf(err, n, "steps must be between 1 and %d for this model (0: all)", c->steps);
+    if (opt->steps > c->steps) {
+        status = session_fail(WORLDKV_ERR_ARGUMENT, err, n, "steps must be between 1 and %d for this model (0: all)",
+                              c->steps);
         goto fail;
     }
     s->steps = opt->steps ? opt->steps : c->steps;
@@ -163,10 +258,16 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
     kvm_params mp = {c->depth, c->dim, c->tokens, c->tokens / (c->compress * c->compress),
                      c->window, opt->memory_off ? 0 : (opt->memory_slots ? opt->memory_slots : DEFAULT_SLOTS),
                      opt->memory_off ? 0 : c->memory_k, c->image};
+    /* the readout's flag sits after the frame at an offset every device can bind (64 floats) */
+    int64_t flag_at = (3 * h * h + 63) / 64 * 64;
     if (kvm_create(s->be, &mp, &s->mem, err, n) || wk_tensor_alloc(s->be, &s->image, h, h, 11, 1, err, n) ||
-        wk_tensor_alloc(s->be, &s->x0, h, h, 3, 1, err, n) || wk_tensor_alloc(s->be, &s->x0c, h, h, 3, 1, err, n) ||
+        wk_tensor_alloc(s->be, &s->x0, h, h, 3, 1, err, n) ||
+        wk_tensor_alloc(s->be, &s->readout, flag_at + 1, 1, 1, 1, err, n) ||
+        wk_tensor_view(s->be, &s->readout, 0, h, h, 3, 1, &s->x0c, err, n) ||
+        wk_tensor_view(s->be, &s->readout, flag_at, 1, 1, 1, 1, &s->flag, err, n) ||
         wk_tensor_alloc(s->be, &s->logd, h, h, 1, 1, err, n) || wk_tensor_alloc(s->be, &s->depth, h, h, 1, 1, err, n) ||
-        wk_tensor_alloc(s->be, &s->zeros4, h, h, 4, 1, err, n))
+        wk_tensor_alloc(s->be, &s->zeros4, h, h, 4, 1, err, n) ||
+        wk_tensor_view(s->be, &s->zeros4, 0, 1, 1, 1, 1, &s->zero1, err, n))
         goto fail;
     for (int i = 0; i < s->steps; i++)
         if (wk_tensor_alloc(s->be, &s->noise[i], h, h, 3, 1, err, n))
@@ -179,8 +280,10 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
     }
     if (decoded && image_read_rgb(opt->start_image, (int)h, (int)h, decoded, err, n) != 0) {
         free(decoded);
+        status = WORLDKV_ERR_FILE;
         goto fail;
     }
+    status = WORLDKV_ERR_DEVICE;
     const uint8_t *start_rgb = decoded ? decoded : opt->start_rgb;
     /* the start frame: its clean pass makes the sink and predicts its depth */
     for (int64_t i = 0; i < h * h; i++)
@@ -197,6 +300,7 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
     student_frame_in fi = frame_in(s, motion, NULL, 0);
     wk_set_label(s->be, "kv_pass");
     int rc = view(s, &s->image, STUDENT_CH_XT, 3, &start, err, n) || wk_begin(s->be, err, n) ||
+             wk_copy(s->be, &s->zero1, &s->flag, err, n) ||
              student_clean(s->net, &fi, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
              commit_frame(s, err, n) || wk_copy(s->be, &start, &s->x0c, err, n);
     wk_tensor_view_release(s->be, &start);
@@ -213,10 +317,10 @@ int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, ch
     const char *fault = getenv("WORLDKV_FAULT_AT_FRAME");
     s->fault_at_frame = fault ? strtoll(fault, NULL, 10) : 0;
     *out = s;
-    return 0;
+    return WORLDKV_OK;
 fail:
     worldkv_session_destroy(s);
-    return -1;
+    return status;
 }
 
 void worldkv_session_destroy(worldkv_session *s)
@@ -226,7 +330,10 @@ void worldkv_session_destroy(worldkv_session *s)
     if (s->be) {
         for (int i = MODEL_MAX_STEPS - 1; i >= 0; i--)
             wk_tensor_free(s->be, &s->noise[i]);
-        wk_tensor *t[] = {&s->zeros4, &s->depth, &s->logd, &s->x0c, &s->x0, &s->image};
+        wk_tensor_view_release(s->be, &s->zero1);
+        wk_tensor_view_release(s->be, &s->flag);
+        wk_tensor_view_release(s->be, &s->x0c);
+        wk_tensor *t[] = {&s->zeros4, &s->depth, &s->logd, &s->readout, &s->x0, &s->image};
         for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
             wk_tensor_free(s->be, t[i]);
     }
@@ -265,15 +372,42 @@ int worldkv_session_stage_times(const worldkv_session *s, worldkv_stage_time *ou
     return n;
 }
 
+/* The step itself; the caller restores the pose and noise state when it fails. */
+static int step_frame(worldkv_session *s, const float pose[5], uint8_t *rgb, char *err, size_t n);
+
 int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rgb, char *err, size_t n)
+{
+    if (!s || !pose)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_step_to needs a session and a pose");
+    int status = session_check_pose(pose, "step_to", err, n);
+    if (status)
+        return status;
+    if (s->broken)
+        return session_fail(WORLDKV_ERR_STATE, err, n,
+                            "an earlier step failed (%s); load a snapshot into the session or create a new one",
+                            worldkv_status_name(s->broken));
+    if (s->fault_at_frame > 0 && s->stats.frames >= s->fault_at_frame)
+        return session_fail(WORLDKV_ERR_DEVICE, err, n,
+                            "the Vulkan device was lost (simulated: WORLDKV_FAULT_AT_FRAME=%lld)",
+                            (long long)s->fault_at_frame);
+    /* what the step changes on the host before its device work can fail */
+    float pose_before[5];
+    memcpy(pose_before, s->pose, sizeof pose_before);
+    uint64_t rng_before = s->rng;
+    status = step_frame(s, pose, rgb, err, n);
+    if (status) {
+        memcpy(s->pose, pose_before, sizeof s->pose);
+        s->rng = rng_before;
+        /* the memory may hold half of this frame (the batch ran, or part of it did) */
+        s->broken = status;
+    }
+    return status;
+}
+
+static int step_frame(worldkv_session *s, const float pose[5], uint8_t *rgb, char *err, size_t n)
 {
     const model_config *c = &s->cfg;
     const int64_t h = c->image, hw = h * h;
-    if (s->fault_at_frame > 0 && s->stats.frames >= s->fault_at_frame) {
-        snprintf(err, n, "the Vulkan device was lost (simulated: WORLDKV_FAULT_AT_FRAME=%lld)",
-                 (long long)s->fault_at_frame);
-        return -1;
-    }
     double t0 = now_ms();
     float prev_pose[5], motion[COND_MOTION_FEATURES];
     memcpy(prev_pose, s->pose, sizeof prev_pose);
@@ -304,7 +438,7 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     for (int i = 0; i < s->steps; i++) {
         fill_noise(s, i, s->host, (size_t)(3 * hw));
         if (wk_tensor_set(s->be, &s->noise[i], s->host, err, n))
-            return -1;
+            return WORLDKV_ERR_DEVICE;
     }
     wk_tensor xt, wprev, wmem;
     int rc = view(s, &s->image, STUDENT_CH_XT, 3, &xt, err, n) ||
@@ -313,28 +447,31 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     student_begin(s->net);
     double t_record = now_ms();
     wk_set_label(s->be, "warp");
-    rc = rc || wk_begin(s->be, err, n) || wk_copy(s->be, &s->noise[0], &xt, err, n) ||
+    rc = rc || wk_begin(s->be, err, n) || wk_copy(s->be, &s->zero1, &s->flag, err, n) ||
+         wk_copy(s->be, &s->noise[0], &xt, err, n) ||
          warp_entry(s, newest, newest_pose, s->pose, &wprev, err, n) ||
          (best_memory >= 0 ? warp_entry(s, best_memory, memory_pose, s->pose, &wmem, err, n)
                            : wk_copy(s->be, &s->zeros4, &wmem, err, n));
     student_frame_in fi = frame_in(s, motion, src, nsrc);
+    /* the raw output, before the clamp that turns NaN into -1 */
     rc = rc || student_generate(s->net, &fi, kvm_k_arenas(s->mem), kvm_v_arenas(s->mem), err, n) ||
-         commit_frame(s, err, n);
+         wk_flag_nonfinite(s->be, &s->x0, &s->flag, err, n) || commit_frame(s, err, n);
     wk_set_label(s->be, NULL);
     wk_tensor_view_release(s->be, &xt), wk_tensor_view_release(s->be, &wprev), wk_tensor_view_release(s->be, &wmem);
     if (rc) {
         wk_abort(s->be);
-        return -1;
+        return WORLDKV_ERR_DEVICE;
     }
     s->stats.dispatches = wk_dispatch_count(s->be);
     double ts = now_ms();
     if (wk_end(s->be, err, n))
-        return -1;
+        return WORLDKV_ERR_DEVICE;
     double tb = now_ms();
     /* an eager backend computed while the batch was recorded */
     s->stats.last_submit_ms = tb - (wk_backend_eager(s->be) ? t_record : ts);
-    if (finish(s, rgb, err, n))
-        return -1;
+    int status = finish(s, rgb, err, n);
+    if (status)
+        return status;
     s->stats.last_readback_ms = now_ms() - tb;
     note_stage_times(s);
     kvm_stats ms;
@@ -345,32 +482,62 @@ int worldkv_session_step_to(worldkv_session *s, const float pose[5], uint8_t *rg
     s->stats.last_step_ms = now_ms() - t0;
     s->time++;
     s->stats.frames++;
-    return 0;
+    return WORLDKV_OK;
 }
 
 int worldkv_session_step(worldkv_session *s, const float action[5], uint8_t *rgb, float pose[5], char *err, size_t n)
 {
+    if (!s || !action)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_step needs a session and an action");
+    for (int i = 0; i < WORLDKV_ACTION_DIM; i++)
+        if (!isfinite(action[i]))
+            return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "action component %d is %g; it must be finite", i,
+                                (double)action[i]);
     cam_pose p = {s->pose[0], s->pose[1], s->pose[2], s->pose[3], s->pose[4]};
     cam_action a = {action[0], action[1], action[2], action[3], action[4]};
     p = cam_step(p, a, CAM_FRAME_DT, NULL);
     float next[5] = {p.x, p.y, p.z, p.yaw, p.pitch};
-    if (worldkv_session_step_to(s, next, rgb, err, n) != 0)
-        return -1;
+    int status = worldkv_session_step_to(s, next, rgb, err, n);
+    if (status)
+        return status;
     if (pose)
         memcpy(pose, next, sizeof next);
-    return 0;
+    return WORLDKV_OK;
 }
 
 int worldkv_session_last_rgb(worldkv_session *s, uint8_t *rgb, char *err, size_t n)
 {
+    if (!s || !rgb)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_last_rgb needs a session and a buffer");
     return finish(s, rgb, err, n);
 }
 
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t n)
 {
+    if (!s)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_last_frame needs a session");
     if (chw && wk_tensor_get(s->be, &s->x0c, chw, err, n) != 0)
-        return -1;
-    return depth ? wk_tensor_get(s->be, &s->depth, depth, err, n) : 0;
+        return WORLDKV_ERR_DEVICE;
+    if (depth && wk_tensor_get(s->be, &s->depth, depth, err, n) != 0)
+        return WORLDKV_ERR_DEVICE;
+    return WORLDKV_OK;
+}
+
+int session_refresh_last_frame(worldkv_session *s, char *err, size_t n)
+{
+    wk_tensor img, rgb;
+    int64_t h = s->cfg.image;
+    int rc = kvm_image(s->mem, kvm_newest_image(s->mem), &img, err, n) ||
+             wk_tensor_view(s->be, &img, 0, h, h, 3, 1, &rgb, err, n);
+    rc = rc || wk_begin(s->be, err, n);
+    if (!rc && (wk_copy(s->be, &s->zero1, &s->flag, err, n) || wk_copy(s->be, &rgb, &s->x0c, err, n))) {
+        wk_abort(s->be);
+        rc = 1;
+    } else if (!rc) {
+        rc = wk_end(s->be, err, n);
+    }
+    wk_tensor_view_release(s->be, &rgb), wk_tensor_view_release(s->be, &img);
+    return rc ? WORLDKV_ERR_DEVICE : WORLDKV_OK;
 }
 
 void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out)

@@ -11,6 +11,17 @@
 
 #define WORLDKV_MAX_STAGES 16
 
+/* Writes the message and returns status (a worldkv_status). */
+int session_fail(int status, char *err, size_t err_size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Checks a pose the API is given (finite, in range, pitch within its limit). */
+int session_check_pose(const float pose[5], const char *what, char *err, size_t err_size);
+/* Copies the newest frame in the memory into the readout (after a load). */
+int session_refresh_last_frame(worldkv_session *s, char *err, size_t err_size);
+
 struct worldkv_session {
     wk_backend *be;
     st_file *file;
@@ -18,7 +29,11 @@ struct worldkv_session {
     student *net;
     kv_memory *mem;
     int steps, memory_off;
-    wk_tensor image, x0, x0c, logd, depth, zeros4;
+    wk_tensor image, x0, logd, depth, zeros4;
+    /* readout: the clamped frame x0c, then the non-finite flag, read back
+     * together (one transfer a frame); zero1 clears the flag */
+    wk_tensor readout, x0c, flag, zero1;
+    int broken; /* a step failed on the device or made NaN: refuse to step until a load */
     wk_tensor noise[MODEL_MAX_STEPS];
     float pose[5];
     int64_t time;

@@ -4,6 +4,7 @@
  *   tensors  each device tensor of the memory, as raw floats
  *   trailer  FNV-1a 64 of everything before it */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +58,17 @@ static void fill_header(worldkv_session *s, snap_header *h)
 int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t n)
 {
     char tmp[1100];
-    if (strlen(path) > 1000) {
-        snprintf(err, n, "snapshot path is too long");
-        return -1;
-    }
+    if (!s || !path)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_save needs a session and a path");
+    if (strlen(path) > 1000)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "snapshot path is too long");
+    if (s->broken)
+        return session_fail(WORLDKV_ERR_STATE, err, n, "an earlier step failed (%s): its memory is not worth saving",
+                            worldkv_status_name(s->broken));
     /* a temporary name of its own: two processes saving to one path never collide */
     FILE *f = file_create_temp(path, tmp, sizeof tmp, err, n);
     if (!f)
-        return -1;
+        return WORLDKV_ERR_IO;
     snap_header h;
     snap_host host;
     fill_header(s, &h);
@@ -98,20 +102,22 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     }
     if (rc)
         remove(tmp);
-    return rc ? -1 : 0;
+    return rc ? WORLDKV_ERR_IO : WORLDKV_OK;
 }
 
 int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t n)
 {
+    if (!s || !path)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "worldkv_session_load needs a session and a path");
     FILE *f = fopen(path, "rb");
     if (!f) {
         file_errno_message(err, n, "open snapshot", path, errno);
-        return -1;
+        return WORLDKV_ERR_FILE;
     }
     snap_header h, want;
     snap_host host;
     float *buf = NULL;
-    int rc = -1;
+    int rc = WORLDKV_ERR_FILE;
     fill_header(s, &want);
     if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, SNAP_MAGIC, 8) != 0) {
         snprintf(err, n, "%s is not a worldkv snapshot", path);
@@ -153,20 +159,45 @@ int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t
         snprintf(err, n, "%s is damaged (its checksum does not match)", path);
         goto done;
     }
+    char why[256];
+    if (session_check_pose(host.pose, "the saved pose", why, sizeof why) != 0 || host.time < 1 ||
+        host.frames < 1 || host.frames > host.time) {
+        snprintf(err, n, "%s holds an impossible state (%s)", path,
+                 host.time < 1 || host.frames < 1 || host.frames > host.time ? "frame counts" : why);
+        goto done;
+    }
+    for (size_t i = 0; i < h.tensor_bytes / sizeof(float); i++) {
+        float v;
+        memcpy(&v, (const char *)buf + i * sizeof v, sizeof v);
+        if (!isfinite(v)) {
+            snprintf(err, n, "%s holds NaN or infinity in its memory", path);
+            goto done;
+        }
+    }
+    /* everything is checked: from here only the device can fail */
     if (kvm_load_host(s->mem, &host.memory, err, n) != 0)
         goto done;
+    rc = WORLDKV_ERR_DEVICE;
     size_t at = 0;
     for (int i = 0; i < count; i++) {
         wk_tensor *t = kvm_tensor(s->mem, i);
-        if (wk_tensor_set(s->be, t, (const float *)((const char *)buf + at), err, n) != 0)
+        if (wk_tensor_set(s->be, t, (const float *)((const char *)buf + at), err, n) != 0) {
+            s->broken = WORLDKV_ERR_DEVICE;
             goto done;
+        }
         at += (size_t)wk_nbytes(t);
     }
     memcpy(s->pose, host.pose, sizeof s->pose);
     s->time = host.time;
     s->stats.frames = host.frames;
     s->rng = host.rng;
-    rc = 0;
+    /* the saved world's last frame, not the start image, is the session's last frame now */
+    if ((rc = session_refresh_last_frame(s, err, n)) != 0) {
+        s->broken = rc;
+        goto done;
+    }
+    s->broken = 0;
+    rc = WORLDKV_OK;
 done:
     free(buf);
     fclose(f);

@@ -315,6 +315,13 @@ void kvm_get_stats(const kv_memory *m, kvm_stats *out)
     out->evictions = m->evictions;
 }
 
+int kvm_newest_image(const kv_memory *m)
+{
+    if (m->window_count == 0)
+        return 0;
+    return image_index_window(m, (m->window_head + m->window_count - 1) % m->p.window);
+}
+
 void kvm_save_host(const kv_memory *m, kvm_host_state *out)
 {
     memset(out, 0, sizeof *out);

@@ -95,6 +95,8 @@ typedef struct kvm_host_state {
     int64_t evictions;
 } kvm_host_state;
 void kvm_save_host(const kv_memory *m, kvm_host_state *out);
+/* The image-store entry of the newest frame committed (the sink's before any other). */
+int kvm_newest_image(const kv_memory *m);
 /* Restores bookkeeping; fails if it cannot belong to this memory. */
 int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_size);
 /* The device tensors in a fixed order: k0, v0, k1, v1, ..., images. */

@@ -6,7 +6,7 @@
 #include "common.glsl"
 
 layout(local_size_x = 256) in;
-layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy, 7 axpby, 8 sigmoid
+layout(constant_id = 0) const int OP = 0; // 0 add, 1 mul, 2 gelu, 3 silu, 4 clamp, 5 exp, 6 copy, 7 axpby, 8 sigmoid, 9 flag non-finite
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };
@@ -20,6 +20,11 @@ void main()
     if (i >= p.n)
         return;
     float v = a[i];
+    if (OP == 9) { // o[0] = 1 if any a[i] is NaN or infinite; every writer writes the same value
+        if (isnan(v) || isinf(v))
+            o[0] = 1.0;
+        return;
+    }
     if (OP == 0)
         v += b[i % p.nb];
     else if (OP == 7)

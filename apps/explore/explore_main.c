@@ -444,7 +444,8 @@ int main(int argc, char **argv)
     int status = 1;
     app_start start = {0};
     worldkv_session *session = NULL;
-    worldkv_options wo = {0};
+    worldkv_options wo;
+    worldkv_options_init(&wo);
     wo.seed = o->noise_seed;
     wo.steps = o->steps;
     wo.memory_slots = o->memory_slots;

@@ -281,7 +281,8 @@ int main(int argc, char **argv)
     worldkv_session *s = NULL;
     venc *v = NULL;
     uint8_t *gen = NULL, *truth = NULL, *canvas = NULL;
-    worldkv_options wo = {0};
+    worldkv_options wo;
+    worldkv_options_init(&wo);
     wo.seed = o.seed;
     wo.steps = o.steps;
     wo.memory_slots = o.memory_slots;

@@ -14,7 +14,7 @@ FILE *file_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, 
     }
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        file_errno_message(err, err_size, "create a file next to", path, errno);
+        file_errno_message(err, err_size, "create", path, errno);
         return NULL;
     }
     /* mkstemp makes 0600; a saved file gets the usual umask-governed mode */

@@ -320,6 +320,13 @@ int wk_sigmoid(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, si
     return eltwise(be, WK_ELT_SIGMOID, "sigmoid", a, NULL, 0, 0, out, err, err_size);
 }
 
+int wk_flag_nonfinite(wk_backend *be, const wk_tensor *a, wk_tensor *flag, char *err, size_t err_size)
+{
+    if (wk_nelements(flag) != 1 || a->dtype != WK_F32 || flag->dtype != WK_F32)
+        FAIL("flag_nonfinite: the flag must be one f32 element and the input f32");
+    return be->i->eltwise(be->ctx, WK_ELT_FLAG_NONFINITE, a, NULL, 0, 0, flag, err, err_size);
+}
+
 int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size)
 {
     return eltwise(be, WK_ELT_COPY, "copy", a, NULL, 0, 0, out, err, err_size);

@@ -127,6 +127,10 @@ int wk_clamp(wk_backend *be, const wk_tensor *a, float lo, float hi, wk_tensor *
 int wk_exp(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 /* 1 / (1 + exp(-a)) */
 int wk_sigmoid(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
+/* Sets flag (one element) to 1 if any element of a is NaN or infinite, and
+ * leaves it alone otherwise: clear it first. Cheap enough to run on every
+ * frame's raw output, before any clamp hides a NaN (clamp(NaN) is lo). */
+int wk_flag_nonfinite(wk_backend *be, const wk_tensor *a, wk_tensor *flag, char *err, size_t err_size);
 int wk_copy(wk_backend *be, const wk_tensor *a, wk_tensor *out, char *err, size_t err_size);
 /* out = alpha * a + beta * b (b repeats when shorter). */
 int wk_axpby(wk_backend *be, float alpha, const wk_tensor *a, float beta, const wk_tensor *b, wk_tensor *out,

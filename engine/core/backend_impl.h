@@ -16,7 +16,8 @@ typedef enum wk_eltwise_op {
     WK_ELT_EXP = 5,
     WK_ELT_COPY = 6,
     WK_ELT_AXPBY = 7,
-    WK_ELT_SIGMOID = 8
+    WK_ELT_SIGMOID = 8,
+    WK_ELT_FLAG_NONFINITE = 9 /* out[0] = 1 if any a[i] is NaN or infinite, else left alone */
 } wk_eltwise_op;
 
 typedef struct wk_backend_i {

@@ -1,12 +1,61 @@
 /* worldkv: the public C API. A session holds a model, its KV memory and a
  * camera; each step takes an action and returns the next generated frame.
- * Opaque handles; every call returns 0 or -1 with a message in err. */
+ *
+ * Errors. Every call that can fail returns 0 (WORLDKV_OK) or a negative
+ * worldkv_status that says what kind of failure it was, and writes one
+ * line for people into err (err may be NULL when err_size is 0).
+ *
+ * Failure leaves things as they were (the strong guarantee): a failed
+ * create makes nothing; a step refused for its arguments, or failing
+ * before the device ran it, leaves the session exactly as before the call
+ * (pose, frame count, memory, noise state); a failed load leaves the
+ * session as it was (the file is read and checked whole before anything
+ * changes). Two failures end a session's usefulness instead:
+ * WORLDKV_ERR_DEVICE (the device was lost mid-step) and
+ * WORLDKV_ERR_NONFINITE (the model made NaN or infinity, which the step
+ * has already written into the memory). The session then refuses to step
+ * until a snapshot is loaded into it, or it is destroyed.
+ *
+ * Threads. Sessions are independent: any number may run at once, one per
+ * thread (each has its own device context and memory). One session must
+ * not be used from two threads at once; calls on it need the caller's own
+ * lock. The functions that take no session are thread-safe.
+ *
+ * Ownership. The caller owns every buffer it passes in and out; the
+ * library copies what it needs during the call (the options, the start
+ * image and the paths are not kept after worldkv_session_create returns).
+ * Strings the library returns (names, reasons, versions) live as long as
+ * the session (or forever, for those that take no session). */
 #ifndef WORLDKV_H
 #define WORLDKV_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The version of this header; worldkv_version() gives the library's. */
+#define WORLDKV_VERSION_MAJOR 0
+#define WORLDKV_VERSION_MINOR 2
+#define WORLDKV_VERSION_PATCH 0
+#define WORLDKV_VERSION_STRING "0.2.0"
+#define WORLDKV_VERSION_NUMBER (WORLDKV_VERSION_MAJOR * 10000 + WORLDKV_VERSION_MINOR * 100 + WORLDKV_VERSION_PATCH)
+/* "MAJOR.MINOR.PATCH" of the library linked in. */
+const char *worldkv_version(void);
+/* MAJOR * 10000 + MINOR * 100 + PATCH of the library linked in. */
+int worldkv_version_number(void);
+
+typedef enum worldkv_status {
+    WORLDKV_OK = 0,
+    WORLDKV_ERR_ARGUMENT = -1,  /* a bad argument: NULL, NaN, pitch beyond its limit, an unknown option */
+    WORLDKV_ERR_FILE = -2,      /* a file that is missing, unreadable, damaged, or of another model */
+    WORLDKV_ERR_DEVICE = -3,    /* no usable compute device, or the device failed or was lost */
+    WORLDKV_ERR_MEMORY = -4,    /* out of host or device memory */
+    WORLDKV_ERR_IO = -5,        /* a write failed: a full disk, no permission, a missing folder */
+    WORLDKV_ERR_NONFINITE = -6, /* the model produced NaN or infinity (damaged or unsuitable weights) */
+    WORLDKV_ERR_STATE = -7      /* the session cannot do this now (it failed earlier: load a snapshot) */
+} worldkv_status;
+/* "ok", "bad argument", "bad file", ... for a status; "unknown" otherwise. */
+const char *worldkv_status_name(int status);
 
 #define WORLDKV_ACTION_DIM 5 /* forward, strafe, turn, look, run (docs/camera.md) */
 #define WORLDKV_POSE_DIM 5   /* x, y, z (metres), yaw, pitch (degrees) */
@@ -17,7 +66,11 @@ typedef struct worldkv_session worldkv_session;
  * the session's own seeded generator (tests replay golden noise with it). */
 typedef void (*worldkv_noise_fn)(void *user, int64_t frame, int step, float *out, size_t count);
 
+/* Fill with worldkv_options_init, then set fields: struct_size lets a
+ * later library with more fields accept a caller compiled against this
+ * header. */
 typedef struct worldkv_options {
+    size_t struct_size;          /* sizeof(worldkv_options), set by worldkv_options_init */
     const char *model_path;      /* .safetensors written by tools/train/export.py */
     const char *weights_prefix;  /* NULL, or "weights." for golden-vector files */
     const uint8_t *start_rgb;    /* size x size RGB8, top row first (size: the model's image) */
@@ -53,19 +106,26 @@ typedef struct worldkv_stats {
     int device_blocks;
 } worldkv_stats;
 
+/* Zeroes opt (the defaults) and sets its struct_size. */
+void worldkv_options_init(worldkv_options *opt);
+
 /* The frame size a model makes (reads the file's config only). */
 int worldkv_model_image_size(const char *model_path, int *size, char *err, size_t err_size);
 int worldkv_session_create(const worldkv_options *opt, worldkv_session **out, char *err, size_t err_size);
 void worldkv_session_destroy(worldkv_session *s);
 /* Moves the camera by one frame of action (no walls) and generates the
  * frame there: rgb receives size x size RGB8, pose the new pose (either
- * may be NULL). */
+ * may be NULL). Action components are clamped to [-1, 1] (run to [0, 1]);
+ * NaN or infinite ones are WORLDKV_ERR_ARGUMENT. */
 int worldkv_session_step(worldkv_session *s, const float action[WORLDKV_ACTION_DIM], uint8_t *rgb,
                          float pose[WORLDKV_POSE_DIM], char *err, size_t err_size);
-/* Generates the frame at an explicit pose (camera paths, golden tests). */
+/* Generates the frame at an explicit pose (camera paths, golden tests).
+ * The pose must be finite, with |x|, |y|, |z|, |yaw| at most 1e6 and the
+ * pitch within +-60 degrees, else WORLDKV_ERR_ARGUMENT. */
 int worldkv_session_step_to(worldkv_session *s, const float pose[WORLDKV_POSE_DIM], uint8_t *rgb, char *err,
                             size_t err_size);
-/* The last frame as size x size RGB8 (after create: the start frame). */
+/* The last frame as size x size RGB8 (after create: the start frame; after
+ * a load: the saved world's last frame). */
 int worldkv_session_last_rgb(worldkv_session *s, uint8_t *rgb, char *err, size_t err_size);
 /* The last frame as floats in [-1, 1], [3, size, size], and its depth. */
 int worldkv_session_last_frame(worldkv_session *s, float *chw, float *depth, char *err, size_t err_size);

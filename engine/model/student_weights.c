@@ -1,5 +1,6 @@
 #include "student_weights.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,20 @@ int student_check_weights(const st_file *f, const model_config *c, const char *p
             status = -1;
             break;
         }
+        /* NaN or infinity in a weight turns every frame black: refuse the file */
+        size_t count = (size_t)((t->end - t->begin) / sizeof(float));
+        for (size_t j = 0; j < count; j++) {
+            float v;
+            memcpy(&v, (const char *)t->data + j * sizeof v, sizeof v);
+            if (!isfinite(v)) {
+                snprintf(err, err_size, "tensor '%s' holds %s at element %zu: the model file is damaged", name,
+                         isnan(v) ? "NaN" : "an infinity", j);
+                status = -1;
+                break;
+            }
+        }
+        if (status)
+            break;
     }
     free(specs);
     return status;

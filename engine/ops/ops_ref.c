@@ -75,6 +75,10 @@ void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, 
             out[i] = (float)((double)lo * a[i] + (double)hi * b[i % nb]);
         else if (op == 8)
             out[i] = (float)(1.0 / (1.0 + exp(-(double)a[i])));
+        else if (op == 9) {
+            if (!isfinite(a[i]))
+                out[0] = 1.0f;
+        }
         else
             out[i] = a[i];
     }

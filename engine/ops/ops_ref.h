@@ -16,7 +16,7 @@ void ref_norm(const float *x, int64_t rows, int64_t D, int kind, const float *ga
               const float *mod, int64_t rows_per_item, int64_t stride, int64_t shift_off, int64_t scale_off, float eps,
               float *out);
 /* op: 0 add, 1 mul (b repeats every nb), 2 gelu, 3 silu, 4 clamp to [lo, hi], 5 exp, 6 copy,
- * 7 lo * a + hi * b, 8 sigmoid */
+ * 7 lo * a + hi * b, 8 sigmoid, 9 out[0] = 1 if any a[i] is not finite (else out[0] is left) */
 void ref_eltwise(int op, const float *a, const float *b, int64_t n, int64_t nb, float lo, float hi, float *out);
 void ref_rope(const float *x, const float *pos, int64_t tokens, int64_t heads, int64_t dh, float base, float *out);
 void ref_attention(const float *q, const float *k, const float *v, const uint32_t *rows, const uint32_t *groups,

@@ -5,6 +5,7 @@
  * retrieved must match. Also: the same seed gives the same frames. */
 #include <malloc.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ static double worst(const float *got, const float *want, int64_t n)
 static void test_golden_run(const char *model, const char *prefix, int frames, double tol)
 {
     char err[512];
-    worldkv_options o = {0};
+    worldkv_options o;
+    worldkv_options_init(&o);
     o.model_path = model;
     o.weights_prefix = prefix;
     o.start_chw = golden("input.start_rgb", 3 * 64 * 64);
@@ -114,7 +116,8 @@ static void test_image_start(const char *path, const char *png)
     CHECK(png != NULL); /* ctest sets WORLDKV_TEST_PNG */
     if (!png)
         return;
-    worldkv_options o = {0};
+    worldkv_options o;
+    worldkv_options_init(&o);
     o.model_path = path;
     o.weights_prefix = "weights.";
     o.start_image = png;
@@ -143,7 +146,8 @@ static void test_determinism(const char *path)
         start[i] = (uint8_t)(i * 7 % 251);
     static const float action[5] = {0.5f, 0.0f, 0.3f, 0.0f, 0.0f};
     for (int run = 0; run < 3; run++) {
-        worldkv_options o = {0};
+        worldkv_options o;
+        worldkv_options_init(&o);
         o.model_path = path;
         o.weights_prefix = "weights.";
         o.start_rgb = start;
@@ -168,7 +172,8 @@ static void test_flat_memory(const char *path, int frames)
     uint8_t start[64 * 64 * 3], rgb[64 * 64 * 3];
     for (int i = 0; i < 64 * 64 * 3; i++)
         start[i] = (uint8_t)(i * 13 % 251);
-    worldkv_options o = {0};
+    worldkv_options o;
+    worldkv_options_init(&o);
     o.model_path = path;
     o.weights_prefix = "weights.";
     o.start_rgb = start;
@@ -236,7 +241,8 @@ static void test_introspection(const char *path)
     uint8_t start[64 * 64 * 3];
     memset(start, 90, sizeof start);
     for (int profile = 0; profile < 2; profile++) {
-        worldkv_options o = {0};
+        worldkv_options o;
+        worldkv_options_init(&o);
         o.model_path = path;
         o.weights_prefix = "weights.";
         o.start_rgb = start;
@@ -283,7 +289,8 @@ static worldkv_session *open_session(const char *path, uint64_t seed, int slots)
     static uint8_t start[64 * 64 * 3];
     for (int i = 0; i < 64 * 64 * 3; i++)
         start[i] = (uint8_t)(i * 5 % 241);
-    worldkv_options o = {0};
+    worldkv_options o;
+    worldkv_options_init(&o);
     o.model_path = path;
     o.weights_prefix = "weights.";
     o.start_rgb = start;
@@ -323,8 +330,10 @@ static void test_snapshots(const char *path)
     worldkv_session *s = open_session(path, 5, 4);
     if (!s)
         return;
+    static uint8_t saved_last[64 * 64 * 3], loaded_last[64 * 64 * 3];
     for (int t = 0; t < 6; t++)
         CHECK(worldkv_session_step(s, walk, a[0], NULL, err, sizeof err) == 0);
+    CHECK(worldkv_session_last_rgb(s, saved_last, err, sizeof err) == 0);
     CHECK(worldkv_session_save(s, snap, err, sizeof err) == 0);
     float pa[5], pb[5];
     for (int t = 0; t < 3; t++)
@@ -333,63 +342,224 @@ static void test_snapshots(const char *path)
 
     s = open_session(path, 99, 4);
     CHECK(worldkv_session_load(s, snap, err, sizeof err) == 0);
+    /* the loaded world's last frame, not the new session's start image */
+    CHECK(worldkv_session_last_rgb(s, loaded_last, err, sizeof err) == 0);
+    CHECK(memcmp(saved_last, loaded_last, sizeof saved_last) == 0);
     for (int t = 0; t < 3; t++)
         CHECK(worldkv_session_step(s, walk, b[t], pb, err, sizeof err) == 0);
     CHECK(memcmp(a, b, sizeof a) == 0);
     CHECK(memcmp(pa, pb, sizeof pa) == 0);
 
-    /* bad snapshots: clear errors, and the session goes on untouched */
-    CHECK(worldkv_session_load(s, "/nonexistent/snap.bin", err, sizeof err) == -1);
+    /* bad snapshots and bad steps: clear errors with their kind, and the
+     * session goes on exactly as a twin that never saw them (the strong
+     * guarantee): same pose, frame count and next frames */
+    worldkv_session *twin = open_session(path, 99, 4);
+    CHECK(twin && worldkv_session_load(twin, snap, err, sizeof err) == 0);
+    for (int t = 0; twin && t < 3; t++)
+        CHECK(worldkv_session_step(twin, walk, a[t], NULL, err, sizeof err) == 0);
+    worldkv_stats before, after;
+    float pose_before[5], pose_after[5];
+    worldkv_session_get_stats(s, &before);
+    worldkv_session_get_pose(s, pose_before);
+    CHECK(worldkv_session_load(s, "/nonexistent/snap.bin", err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "cannot open snapshot /nonexistent/snap.bin");
     CHECK(copy_file(snap, bad, 100, -1) == 0);
-    CHECK(worldkv_session_load(s, bad, err, sizeof err) == -1);
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "truncated");
     CHECK(copy_file(snap, bad, -1, 5000) == 0);
-    CHECK(worldkv_session_load(s, bad, err, sizeof err) == -1);
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "damaged");
     CHECK(copy_file(path, bad, 4096, -1) == 0);
-    CHECK(worldkv_session_load(s, bad, err, sizeof err) == -1);
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "is not a worldkv snapshot");
+    const float nan_action[5] = {0.5f, NAN, 0, 0, 0}, inf_action[5] = {INFINITY, 0, 0, 0, 0};
+    CHECK(worldkv_session_step(s, nan_action, b[0], NULL, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    CHECK_CONTAINS(err, "must be finite");
+    CHECK(worldkv_session_step(s, inf_action, b[0], NULL, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    float bad_pose[5];
+    memcpy(bad_pose, pose_before, sizeof bad_pose);
+    bad_pose[4] = 500.0f;
+    CHECK(worldkv_session_step_to(s, bad_pose, b[0], err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    CHECK_CONTAINS(err, "pitch 500 is outside");
+    bad_pose[4] = 0.0f, bad_pose[0] = NAN;
+    CHECK(worldkv_session_step_to(s, bad_pose, b[0], err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    worldkv_session_get_stats(s, &after);
+    worldkv_session_get_pose(s, pose_after);
+    CHECK(after.frames == before.frames && memcmp(pose_before, pose_after, sizeof pose_after) == 0);
     CHECK(worldkv_session_step(s, walk, b[0], NULL, err, sizeof err) == 0);
+    CHECK(twin && worldkv_session_step(twin, walk, b[1], NULL, err, sizeof err) == 0);
+    CHECK(memcmp(b[0], b[1], sizeof b[0]) == 0);
+    worldkv_session_destroy(twin);
     worldkv_session_destroy(s);
     s = open_session(path, 5, 8);
-    CHECK(worldkv_session_load(s, snap, err, sizeof err) == -1);
+    CHECK(worldkv_session_load(s, snap, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "has 4 memory slots; this session has 8");
-    CHECK(worldkv_session_save(s, "/nonexistent/dir/snap.bin", err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "cannot create /nonexistent/dir/snap.bin.tmp");
+    CHECK(worldkv_session_save(s, "/nonexistent/dir/snap.bin", err, sizeof err) == WORLDKV_ERR_IO);
+    CHECK_CONTAINS(err, "cannot create /nonexistent/dir/snap.bin");
     worldkv_session_destroy(s);
     remove(snap);
     remove(bad);
+}
+
+/* Sessions are independent: two run at once on two threads and make the
+ * very frames each makes alone. */
+typedef struct thread_run {
+    const char *path;
+    uint64_t seed;
+    uint8_t frames[8][64 * 64 * 3];
+    int ok;
+} thread_run;
+
+static void *run_session(void *arg)
+{
+    thread_run *r = arg;
+    char err[512];
+    static const float turn[5] = {0.3f, 0.1f, 0.6f, 0.0f, 0.0f};
+    worldkv_session *s = open_session(r->path, r->seed, 4);
+    r->ok = s != NULL;
+    for (int t = 0; s && t < 8; t++)
+        r->ok &= worldkv_session_step(s, turn, r->frames[t], NULL, err, sizeof err) == 0;
+    worldkv_session_destroy(s);
+    return NULL;
+}
+
+static void test_threads(const char *path)
+{
+    static thread_run alone[2], together[2];
+    for (int i = 0; i < 2; i++) {
+        alone[i] = (thread_run){path, 11 + (uint64_t)i, {{0}}, 0};
+        together[i] = alone[i];
+        run_session(&alone[i]);
+    }
+    pthread_t th[2];
+    int started[2];
+    for (int i = 0; i < 2; i++)
+        started[i] = pthread_create(&th[i], NULL, run_session, &together[i]) == 0;
+    for (int i = 0; i < 2; i++) {
+        CHECK(started[i]);
+        if (started[i])
+            pthread_join(th[i], NULL);
+        CHECK(alone[i].ok && together[i].ok);
+        CHECK(memcmp(alone[i].frames, together[i].frames, sizeof alone[i].frames) == 0);
+    }
+    CHECK(memcmp(alone[0].frames, alone[1].frames, sizeof alone[0].frames) != 0); /* two seeds, two worlds */
+}
+
+/* A copy of the model file at `to` with every float of tensor `name` set to value. */
+static int patch_tensor(const char *from, const char *to, const char *name, float value)
+{
+    char err[256];
+    st_file *f = NULL;
+    if (st_open(from, &f, err, sizeof err) != 0)
+        return -1;
+    const st_tensor *t = st_find(f, name);
+    uint64_t begin = t ? t->begin : 0, end = t ? t->end : 0;
+    st_close(f);
+    FILE *a = fopen(from, "rb");
+    if (!t || !a || copy_file(from, to, -1, -1) != 0) {
+        if (a)
+            fclose(a);
+        return -1;
+    }
+    uint64_t header = 0;
+    int ok = fread(&header, sizeof header, 1, a) == 1;
+    fclose(a);
+    FILE *b = fopen(to, "r+b");
+    if (!ok || !b || fseek(b, (long)(8 + header + begin), SEEK_SET) != 0) {
+        if (b)
+            fclose(b);
+        return -1;
+    }
+    for (uint64_t at = begin; at < end; at += sizeof value)
+        fwrite(&value, sizeof value, 1, b);
+    return fclose(b);
+}
+
+/* NaN in the weights is refused at load; weights that overflow to infinity
+ * at run time make a step fail with WORLDKV_ERR_NONFINITE (not black frames
+ * passed off as success), and the session then refuses to step until a
+ * snapshot is loaded. */
+static void test_nonfinite(const char *path)
+{
+    char err[512] = "", bad[256], snap[300];
+    snprintf(bad, sizeof bad, "%s/worldkv-nan-%d.safetensors", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (int)getpid());
+    snprintf(snap, sizeof snap, "%s.snap", bad);
+    uint8_t start[64 * 64 * 3] = {0}, rgb[64 * 64 * 3];
+    worldkv_options o;
+    worldkv_options_init(&o);
+    o.model_path = bad;
+    o.weights_prefix = "weights.";
+    o.start_rgb = start;
+    worldkv_session *s = NULL;
+    CHECK(patch_tensor(path, bad, "weights.blocks.1.fc2.bias", NAN) == 0);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_FILE && s == NULL);
+    CHECK_CONTAINS(err, "tensor 'weights.blocks.1.fc2.bias' holds NaN");
+    CHECK(patch_tensor(path, bad, "weights.rgb_conv2.weight", 1e38f) == 0);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == 0);
+    if (s) {
+        static const float walk[5] = {0.7f, 0.0f, -0.4f, 0.1f, 0.0f};
+        CHECK(worldkv_session_save(s, snap, err, sizeof err) == 0);
+        CHECK(worldkv_session_step(s, walk, rgb, NULL, err, sizeof err) == WORLDKV_ERR_NONFINITE);
+        CHECK_CONTAINS(err, "NaN or infinite values at frame 1");
+        CHECK(worldkv_session_step(s, walk, rgb, NULL, err, sizeof err) == WORLDKV_ERR_STATE);
+        CHECK(worldkv_session_save(s, snap, err, sizeof err) == WORLDKV_ERR_STATE);
+        CHECK(worldkv_session_load(s, snap, err, sizeof err) == 0);
+        CHECK(worldkv_session_step(s, walk, rgb, NULL, err, sizeof err) == WORLDKV_ERR_NONFINITE);
+        worldkv_session_destroy(s);
+    }
+    remove(bad);
+    remove(snap);
 }
 
 static void test_errors(const char *path)
 {
     char err[512] = "";
     worldkv_session *s = NULL;
-    worldkv_options o = {0};
-    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1 && s == NULL);
+    worldkv_options o;
+    worldkv_options_init(&o);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT && s == NULL);
     CHECK_CONTAINS(err, "needs a model path and a start image");
+    CHECK(worldkv_session_create(NULL, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    worldkv_options raw;
+    memset(&raw, 0, sizeof raw);
+    CHECK(worldkv_session_create(&raw, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    CHECK_CONTAINS(err, "worldkv_options_init");
+    raw.struct_size = sizeof raw + 8;
+    CHECK(worldkv_session_create(&raw, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    CHECK_CONTAINS(err, "from a newer worldkv");
     uint8_t start[64 * 64 * 3] = {0};
     o.start_rgb = start;
     o.model_path = "/nonexistent.safetensors";
-    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "cannot open model /nonexistent.safetensors");
     o.model_path = path; /* the golden file's weights are under "weights." */
-    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "tensor 'embed.weight' is missing");
     o.weights_prefix = "weights.";
     o.start_rgb = NULL;
     o.start_image = "/nonexistent.png";
-    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "cannot open image /nonexistent.png");
     o.start_image = path; /* not an image */
-    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK(strstr(err, "image") != NULL);
     o.start_image = NULL;
     o.start_rgb = start;
     o.steps = 5;
-    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == -1);
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
     CHECK_CONTAINS(err, "steps must be between 1 and 2");
+    o.steps = 0;
+    o.start_pose[4] = 75.0f;
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    CHECK_CONTAINS(err, "pitch 75 is outside");
+    o.start_pose[4] = 0.0f;
+    o.backend = "gpu";
+    CHECK(worldkv_session_create(&o, &s, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
+    o.backend = NULL;
+    CHECK(!strcmp(worldkv_version(), WORLDKV_VERSION_STRING) && worldkv_version_number() == WORLDKV_VERSION_NUMBER);
+    CHECK(!strcmp(worldkv_status_name(WORLDKV_ERR_NONFINITE), "non-finite output"));
+    CHECK(!strcmp(worldkv_status_name(12345), "unknown"));
 }
 
 int main(int argc, char **argv)
@@ -417,6 +587,8 @@ int main(int argc, char **argv)
     test_image_start(argv[1], getenv("WORLDKV_TEST_PNG"));
     test_flat_memory(argv[1], argc > 2 ? atoi(argv[2]) : 1000);
     test_errors(argv[1]);
+    test_nonfinite(argv[1]);
+    test_threads(argv[1]);
     st_close(g_golden);
     return test_finish("test_session_golden");
 }

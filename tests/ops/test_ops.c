@@ -5,6 +5,7 @@
  * device (validation layers on: any message fails the run, its forced
  * kernel variants too) and on the CPU backend with each kernel this CPU
  * can run (AVX-512, AVX2, portable). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,47 @@ static void run_eltwise(int op, int64_t n, int64_t nb)
     free(a), free(b), free(want), free(got);
 }
 
+/* The non-finite flag: set by one NaN or infinity anywhere (first, last, a
+ * lone one in the middle of an odd count), left alone by finite data,
+ * including the largest floats. */
+static void test_flag_nonfinite(void)
+{
+    char err[256], name[64];
+    const int64_t n = 12289;
+    const int64_t where[] = {0, 6144, n - 1};
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    for (int case_i = 0; case_i < 10; case_i++) {
+        float *a = rand_array(n);
+        a[1] = FLT_MAX, a[2] = -FLT_MAX;
+        int want = case_i < 9;
+        if (want)
+            a[where[case_i % 3]] = bad[case_i / 3];
+        float flag = 0.0f, got = -1.0f, ref = 0.0f;
+        ref_eltwise(9, a, NULL, n, 1, 0, 0, &ref);
+        wk_tensor ta, tf;
+        upload(&ta, a, n, 1, 1, 1);
+        upload(&tf, &flag, 1, 1, 1, 1);
+        int rec = begin() && wk_flag_nonfinite(g_be, &ta, &tf, err, sizeof err) == 0;
+        snprintf(name, sizeof name, "flag_nonfinite case %d", case_i);
+        if (run_and_get(rec, &tf, &got, name)) {
+            CHECK(got == (want ? 1.0f : 0.0f));
+            CHECK(ref == got);
+        }
+        wk_tensor_free(g_be, &tf), wk_tensor_free(g_be, &ta);
+        free(a);
+    }
+    /* a flag already set stays set */
+    float *a = rand_array(65), one = 1.0f, got = 0.0f;
+    wk_tensor ta, tf;
+    upload(&ta, a, 65, 1, 1, 1);
+    upload(&tf, &one, 1, 1, 1, 1);
+    int rec = begin() && wk_flag_nonfinite(g_be, &ta, &tf, err, sizeof err) == 0;
+    if (run_and_get(rec, &tf, &got, "flag_nonfinite keeps a set flag"))
+        CHECK(got == 1.0f);
+    wk_tensor_free(g_be, &tf), wk_tensor_free(g_be, &ta);
+    free(a);
+}
+
 /* Ops write through views into a bigger tensor and leave the rest alone. */
 static void test_views(void)
 {
@@ -494,6 +536,7 @@ static void test_ops_more(void)
     run_eltwise(6, 302, 1);
     run_eltwise(7, 303, 101);
     run_eltwise(8, 305, 1);
+    test_flag_nonfinite();
     test_views();
     test_rope();
     run_attention(1, 1, 1, 1, 4, 1);

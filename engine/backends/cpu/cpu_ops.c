@@ -94,6 +94,13 @@ int cpu_op_eltwise(void *ctx, wk_eltwise_op op, const wk_tensor *a, const wk_ten
         for (int64_t i = 0; i < n; i++)
             o[i] = 1.0f / (1.0f + expf(-x[i]));
         break;
+    case WK_ELT_FLAG_NONFINITE:
+        for (int64_t i = 0; i < n; i++)
+            if (!isfinite(x[i])) {
+                o[0] = 1.0f;
+                break;
+            }
+        break;
     case WK_ELT_COPY:
         memmove(o, x, (size_t)n * sizeof(float));
         break;

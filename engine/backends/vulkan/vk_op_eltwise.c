@@ -2,7 +2,7 @@
  * operand; GELU, SiLU, clamp, exp, copy, sigmoid. */
 #include "vk_internal.h"
 
-static const char *const names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby", "sigmoid"};
+static const char *const names[] = {"add", "mul", "gelu", "silu", "clamp", "exp", "copy", "axpby", "sigmoid", "flag_nonfinite"};
 
 int vk_eltwise(void *ctx, wk_eltwise_op op, const wk_tensor *a, const wk_tensor *b, float lo, float hi,
                wk_tensor *out, char *err, size_t err_size)
