@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
@@ -81,6 +82,11 @@ int image_write_png(const char *path, const uint8_t *rgb, int width, int height,
     return status;
 }
 
+/* Larger pictures are refused before they are decoded: a 64 x 64 start
+ * frame is not worth the gigabyte a 16,000 x 16,000 PNG needs. 64 MP still
+ * takes any camera's photo. */
+#define IMAGE_MAX_PIXELS (64 << 20)
+
 int image_read_rgb(const char *path, int width, int height, uint8_t *rgb, char *err, size_t err_size)
 {
     AVFormatContext *fmt = NULL;
@@ -99,14 +105,29 @@ int image_read_rgb(const char *path, int width, int height, uint8_t *rgb, char *
         snprintf(err, err_size, "cannot open image %s: %s", path, buf);
         goto done;
     }
-    if (avformat_find_stream_info(fmt, NULL) < 0) {
+    /* the probe decodes too: cap its pictures, so a huge image never gets its buffers */
+    AVDictionary **probe = calloc(fmt->nb_streams ? fmt->nb_streams : 1, sizeof *probe);
+    for (unsigned i = 0; probe && i < fmt->nb_streams; i++)
+        av_dict_set_int(&probe[i], "max_pixels", IMAGE_MAX_PIXELS, 0);
+    rc = probe ? avformat_find_stream_info(fmt, probe) : AVERROR(ENOMEM);
+    for (unsigned i = 0; probe && i < fmt->nb_streams; i++)
+        av_dict_free(&probe[i]);
+    free(probe);
+    if (rc < 0) {
         snprintf(err, err_size, "%s: not an image FFmpeg can read", path);
         goto done;
     }
     int stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    const AVCodec *codec = stream >= 0 ? avcodec_find_decoder(fmt->streams[stream]->codecpar->codec_id) : NULL;
-    if (!codec || !(ctx = avcodec_alloc_context3(codec)) ||
-        avcodec_parameters_to_context(ctx, fmt->streams[stream]->codecpar) < 0 || avcodec_open2(ctx, codec, NULL) < 0) {
+    const AVCodecParameters *par = stream >= 0 ? fmt->streams[stream]->codecpar : NULL;
+    if (par && (int64_t)par->width * par->height > IMAGE_MAX_PIXELS) {
+        snprintf(err, err_size, "%s is %d x %d: more than %d megapixels; scale it down first (the model sees %d x %d)",
+                 path, par->width, par->height, IMAGE_MAX_PIXELS >> 20, width, height);
+        goto done;
+    }
+    const AVCodec *codec = par ? avcodec_find_decoder(par->codec_id) : NULL;
+    if (codec && (ctx = avcodec_alloc_context3(codec)))
+        ctx->max_pixels = IMAGE_MAX_PIXELS;
+    if (!codec || !ctx || avcodec_parameters_to_context(ctx, par) < 0 || avcodec_open2(ctx, codec, NULL) < 0) {
         snprintf(err, err_size, "%s: no image in it that FFmpeg can decode", path);
         goto done;
     }
@@ -118,7 +139,8 @@ int image_read_rgb(const char *path, int width, int height, uint8_t *rgb, char *
     if (!got && avcodec_send_packet(ctx, NULL) >= 0) /* drain: single images may need it */
         got = avcodec_receive_frame(ctx, frame) >= 0;
     if (!got || frame->width < 1 || frame->height < 1) {
-        snprintf(err, err_size, "%s: could not decode an image", path);
+        snprintf(err, err_size, "%s: could not decode an image (damaged, or larger than %d megapixels)", path,
+                 IMAGE_MAX_PIXELS >> 20);
         goto done;
     }
     sws = sws_getContext(frame->width, frame->height, (enum AVPixelFormat)frame->format, width, height,

@@ -67,6 +67,32 @@ printf '0 0 1.6 0 0 0\n' > "$tmp/one.txt"
 expect 1 "holds one keyframe" -- timeout 60 "$bin" --model "$model" -q --path "$tmp/one.txt" -o "$tmp/x.mp4"
 expect 0 "3 frames to" -- timeout 60 "$bin" --model "$model" -q --path "$tmp/one.txt" --frames 2 -o "$tmp/x.mp4"
 
+# a 16,000 x 16,000 PNG as the start (one that compresses to 0.7 MB): refused
+# before decoding, at a small peak memory (it once took 905 MB before being
+# scaled to 64 x 64)
+python3 - "$tmp/big.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+w = h = 16000
+z = zlib.compressobj(1)
+row = bytes(1 + 3 * w)
+data = b"".join(z.compress(row) for _ in range(h)) + z.flush()
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                             + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+PY
+peak=$(python3 - "$bin" "$model" "$tmp/big.png" "$tmp/x.mp4" <<'PY'
+import resource, subprocess, sys
+bin, model, png, out = sys.argv[1:]
+r = subprocess.run([bin, "--model", model, "-q", "--start", png, "--frames", "1", "-o", out], capture_output=True, text=True)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "larger than 64 megapixels" in r.stderr)
+PY
+)
+checks=$((checks + 1))
+read -r big_rc big_kb big_msg <<<"$peak"
+[ "$big_rc" = 1 ] && [ "$big_msg" = True ] || fail "a 16000 x 16000 start image: $peak"
+checks=$((checks + 1))
+[ "${big_kb:-999999999}" -lt 600000 ] || fail "a 16000 x 16000 start image peaked at $big_kb kB"
+
 # the device lost mid-render: a clear error, and the file so far plays
 expect 1 "the Vulkan device was lost" -- env WORLDKV_FAULT_AT_FRAME=4 "$bin" --model "$model" -q --frames 10 -o "$tmp/lost.mkv"
 checks=$((checks + 1))
