@@ -10,6 +10,7 @@ packages=(
   libsdl2-dev xvfb xauth xdotool
   libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers
   python3-numpy python3-torch libopenblas0-pthread
+  clang libclang-rt-14-dev
 )
 
 missing=()

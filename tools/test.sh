@@ -17,3 +17,6 @@ BUILD_DIR="$root/build" "$root/tools/build.sh"
 BUILD_DIR="$root/build-sanitize" "$root/tools/build.sh" -DWORLDKV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 # the Python training tests do not change under sanitizers: run them once
 (cd "$root/build-sanitize" && ctest --output-on-failure -j2 -E '^test_train_')
+
+# every parser under libFuzzer (clang), a short smoke run each
+"$root/tools/fuzz.sh" "${WORLDKV_FUZZ_SECONDS:-20}"

@@ -1,7 +1,5 @@
-/* libFuzzer target for the model-file parser:
- *   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DWORLDKV_FUZZ=ON
- *   cmake --build build-fuzz --target fuzz_safetensors
- *   build-fuzz/tests/fuzz_safetensors assets/golden -max_total_time=60 */
+/* libFuzzer target: the safetensors container (engine/model/safetensors.c).
+ * tools/fuzz.sh builds and runs every target. */
 #include <stddef.h>
 #include <stdint.h>
 
