@@ -1,8 +1,14 @@
-/* Session snapshots (worldkv_session_save / _load). Layout, little-endian:
- *   header   magic "WKVSNAP1", version, model fingerprint, sizes
- *   host     pose, time, RNG state, the memory's bookkeeping
- *   tensors  each device tensor of the memory, as raw floats
- *   trailer  FNV-1a 64 of everything before it */
+/* Session snapshots (worldkv_session_save / _load). Every field is written
+ * explicitly, little-endian and fixed-width (no raw structs, so no padding
+ * and no ABI in the file), in this order:
+ *   header   "WKVSNAP2", u32 version, u32 image, dim, layers, window, slots,
+ *            tokens, u64 model fingerprint, u64 tensor bytes
+ *   host     f32 pose[5], i64 time, i64 frames, u64 rng state;
+ *            the memory: entry sink, entry window[window], entry bank[slots],
+ *            i32 window head, i32 window count, i64 evictions
+ *            (entry: f32 pose[5], i64 time, i64 frame, u32 valid)
+ *   tensors  each device tensor of the memory, as f32 (IEEE 754)
+ *   trailer  u64 FNV-1a 64 of every byte before it */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,24 +20,104 @@
 #include "kv_memory.h"
 #include "session_internal.h"
 
-#define SNAP_MAGIC "WKVSNAP1"
-#define SNAP_VERSION 1
+#define SNAP_MAGIC "WKVSNAP2"
+#define SNAP_VERSION 2
+#define SNAP_HEADER_BYTES (8 + 4 + 6 * 4 + 8 + 8)
+#define SNAP_ENTRY_BYTES (5 * 4 + 8 + 8 + 4)
 
 typedef struct snap_header {
-    char magic[8];
     uint32_t version;
     uint32_t image, dim, layers, window, slots, tokens;
     uint64_t model_fingerprint;
     uint64_t tensor_bytes;
 } snap_header;
 
-typedef struct snap_host {
-    float pose[5];
-    int64_t time, frames;
-    uint64_t rng;
-    kvm_host_state memory;
-} snap_host;
+/* -- little-endian fields into and out of a byte buffer ---------------------- */
+typedef struct bytes {
+    uint8_t *p;
+    size_t at, size;
+    int short_read; /* a read past the end */
+} bytes;
 
+static void put_u32(bytes *b, uint32_t v)
+{
+    for (int i = 0; i < 4 && b->at < b->size; i++)
+        b->p[b->at++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(bytes *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f32(bytes *b, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    put_u32(b, u);
+}
+
+static uint32_t get_u32(bytes *b)
+{
+    if (b->at + 4 > b->size) {
+        b->short_read = 1;
+        return 0;
+    }
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)b->p[b->at++] << (8 * i);
+    return v;
+}
+
+static uint64_t get_u64(bytes *b)
+{
+    uint64_t lo = get_u32(b);
+    return lo | (uint64_t)get_u32(b) << 32;
+}
+
+static float get_f32(bytes *b)
+{
+    uint32_t u = get_u32(b);
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static void put_entry(bytes *b, const kvm_entry *e)
+{
+    for (int i = 0; i < 5; i++)
+        put_f32(b, e->pose[i]);
+    put_u64(b, (uint64_t)e->time);
+    put_u64(b, (uint64_t)e->frame);
+    put_u32(b, e->valid ? 1u : 0u);
+}
+
+static void get_entry(bytes *b, kvm_entry *e)
+{
+    for (int i = 0; i < 5; i++)
+        e->pose[i] = get_f32(b);
+    e->time = (int64_t)get_u64(b);
+    e->frame = (int64_t)get_u64(b);
+    e->valid = get_u32(b) != 0;
+}
+
+/* Tensor floats as little-endian bytes: a no-op on little-endian hosts. */
+static void floats_le(void *data, size_t count)
+{
+    const uint32_t probe = 1;
+    uint8_t first;
+    memcpy(&first, &probe, 1);
+    if (first == 1)
+        return;
+    uint8_t *p = data;
+    for (size_t i = 0; i < count; i++, p += 4) {
+        uint8_t t = p[0];
+        p[0] = p[3], p[3] = t, t = p[1], p[1] = p[2], p[2] = t;
+    }
+}
+
+/* -- the session's parts --------------------------------------------------------- */
 static uint64_t tensor_bytes(kv_memory *m)
 {
     uint64_t total = 0;
@@ -43,7 +129,6 @@ static uint64_t tensor_bytes(kv_memory *m)
 static void fill_header(worldkv_session *s, snap_header *h)
 {
     memset(h, 0, sizeof *h);
-    memcpy(h->magic, SNAP_MAGIC, 8);
     h->version = SNAP_VERSION;
     h->image = (uint32_t)s->cfg.image;
     h->dim = (uint32_t)s->cfg.dim;
@@ -53,6 +138,78 @@ static void fill_header(worldkv_session *s, snap_header *h)
     h->tokens = (uint32_t)s->cfg.tokens;
     h->model_fingerprint = s->model_fingerprint;
     h->tensor_bytes = tensor_bytes(s->mem);
+}
+
+static size_t host_bytes(const snap_header *h)
+{
+    return 5 * 4 + 8 + 8 + 8 + (1 + (size_t)h->window + (size_t)h->slots) * SNAP_ENTRY_BYTES + 4 + 4 + 8;
+}
+
+static void put_header(bytes *b, const snap_header *h)
+{
+    memcpy(b->p + b->at, SNAP_MAGIC, 8);
+    b->at += 8;
+    uint32_t fields[7] = {h->version, h->image, h->dim, h->layers, h->window, h->slots, h->tokens};
+    for (int i = 0; i < 7; i++)
+        put_u32(b, fields[i]);
+    put_u64(b, h->model_fingerprint);
+    put_u64(b, h->tensor_bytes);
+}
+
+/* The header, or -1 when the magic is not ours. */
+static int get_header(bytes *b, snap_header *h)
+{
+    if (b->size < 8 || memcmp(b->p, SNAP_MAGIC, 7) != 0)
+        return -1;
+    b->at = 8;
+    uint32_t *fields[7] = {&h->version, &h->image, &h->dim, &h->layers, &h->window, &h->slots, &h->tokens};
+    for (int i = 0; i < 7; i++)
+        *fields[i] = get_u32(b);
+    h->model_fingerprint = get_u64(b);
+    h->tensor_bytes = get_u64(b);
+    return 0;
+}
+
+static void put_host(bytes *b, const worldkv_session *s, const kvm_host_state *m, const snap_header *h)
+{
+    for (int i = 0; i < 5; i++)
+        put_f32(b, s->pose[i]);
+    put_u64(b, (uint64_t)s->time);
+    put_u64(b, (uint64_t)s->stats.frames);
+    put_u64(b, s->rng);
+    put_entry(b, &m->sink);
+    for (uint32_t i = 0; i < h->window; i++)
+        put_entry(b, &m->window[i]);
+    for (uint32_t j = 0; j < h->slots; j++)
+        put_entry(b, &m->bank[j]);
+    put_u32(b, (uint32_t)m->window_head);
+    put_u32(b, (uint32_t)m->window_count);
+    put_u64(b, (uint64_t)m->evictions);
+}
+
+typedef struct snap_host {
+    float pose[5];
+    int64_t time, frames;
+    uint64_t rng;
+    kvm_host_state memory;
+} snap_host;
+
+static void get_host(bytes *b, snap_host *out, const snap_header *h)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < 5; i++)
+        out->pose[i] = get_f32(b);
+    out->time = (int64_t)get_u64(b);
+    out->frames = (int64_t)get_u64(b);
+    out->rng = get_u64(b);
+    get_entry(b, &out->memory.sink);
+    for (uint32_t i = 0; i < h->window; i++)
+        get_entry(b, &out->memory.window[i]);
+    for (uint32_t j = 0; j < h->slots; j++)
+        get_entry(b, &out->memory.bank[j]);
+    out->memory.window_head = (int32_t)get_u32(b);
+    out->memory.window_count = (int32_t)get_u32(b);
+    out->memory.evictions = (int64_t)get_u64(b);
 }
 
 int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t n)
@@ -65,32 +222,42 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     if (s->broken)
         return session_fail(WORLDKV_ERR_STATE, err, n, "an earlier step failed (%s): its memory is not worth saving",
                             worldkv_status_name(s->broken));
+    snap_header h;
+    fill_header(s, &h);
+    kvm_host_state mem;
+    kvm_save_host(s->mem, &mem);
+    size_t head_size = SNAP_HEADER_BYTES + host_bytes(&h);
+    bytes head = {calloc(1, head_size), 0, head_size, 0};
+    if (!head.p)
+        return session_fail(WORLDKV_ERR_MEMORY, err, n, "out of memory");
+    put_header(&head, &h);
+    put_host(&head, s, &mem, &h);
     /* a temporary name of its own: two processes saving to one path never collide */
     FILE *f = file_create_temp(path, tmp, sizeof tmp, err, n);
-    if (!f)
+    if (!f) {
+        free(head.p);
         return WORLDKV_ERR_IO;
-    snap_header h;
-    snap_host host;
-    fill_header(s, &h);
-    memset(&host, 0, sizeof host);
-    memcpy(host.pose, s->pose, sizeof host.pose);
-    host.time = s->time;
-    host.frames = s->stats.frames;
-    host.rng = s->rng;
-    kvm_save_host(s->mem, &host.memory);
-    uint64_t sum = hash_fnv1a(hash_fnv1a(HASH_FNV_SEED, &h, sizeof h), &host, sizeof host);
-    int rc = file_write(f, tmp, &h, sizeof h, err, n) || file_write(f, tmp, &host, sizeof host, err, n);
+    }
+    uint64_t sum = hash_fnv1a(HASH_FNV_SEED, head.p, head.size);
+    int rc = file_write(f, tmp, head.p, head.size, err, n);
+    free(head.p);
     float *buf = NULL;
     for (int i = 0; !rc && i < kvm_tensor_count(s->mem); i++) {
         wk_tensor *t = kvm_tensor(s->mem, i);
         free(buf);
         buf = malloc((size_t)wk_nbytes(t));
-        rc = !buf || wk_tensor_get(s->be, t, buf, err, n) || file_write(f, tmp, buf, (size_t)wk_nbytes(t), err, n);
-        if (buf)
+        rc = !buf || wk_tensor_get(s->be, t, buf, err, n);
+        if (!rc) {
+            floats_le(buf, (size_t)wk_nelements(t));
             sum = hash_fnv1a(sum, buf, (size_t)wk_nbytes(t));
+            rc = file_write(f, tmp, buf, (size_t)wk_nbytes(t), err, n);
+        }
     }
     free(buf);
-    rc = rc || file_write(f, tmp, &sum, sizeof sum, err, n);
+    uint8_t trailer[8];
+    bytes tb = {trailer, 0, sizeof trailer, 0};
+    put_u64(&tb, sum);
+    rc = rc || file_write(f, tmp, trailer, sizeof trailer, err, n);
     errno = 0;
     if (fclose(f) != 0 && !rc) {
         file_errno_message(err, n, "write", tmp, errno ? errno : EIO);
@@ -105,6 +272,85 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     return rc ? WORLDKV_ERR_IO : WORLDKV_OK;
 }
 
+/* Reads and checks the whole file into *data (header, host, tensors). */
+static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_header *h, snap_host *host,
+                         uint8_t **tensors, char *err, size_t n)
+{
+    snap_header want;
+    fill_header(s, &want);
+    uint8_t head_bytes[SNAP_HEADER_BYTES];
+    size_t got = fread(head_bytes, 1, sizeof head_bytes, f);
+    bytes hb = {head_bytes, 0, got, 0};
+    if (get_header(&hb, h) != 0) {
+        snprintf(err, n, "%s is not a worldkv snapshot", path);
+        return -1;
+    }
+    if (head_bytes[7] != SNAP_MAGIC[7] || (!hb.short_read && h->version != SNAP_VERSION)) {
+        snprintf(err, n, "%s is snapshot format '%c'; this engine reads format '%c' (version %d): save the world "
+                 "again with this engine", path, head_bytes[7], SNAP_MAGIC[7], SNAP_VERSION);
+        return -1;
+    }
+    if (hb.short_read) {
+        snprintf(err, n, "%s is truncated", path);
+        return -1;
+    }
+    if (h->model_fingerprint != want.model_fingerprint || h->image != want.image || h->dim != want.dim ||
+        h->layers != want.layers || h->window != want.window || h->tokens != want.tokens) {
+        snprintf(err, n, "%s was made with another model than this session's", path);
+        return -1;
+    }
+    if (h->slots != want.slots || h->tensor_bytes != want.tensor_bytes) {
+        snprintf(err, n, "%s has %u memory slots; this session has %u (use the same --memory-slots)", path, h->slots,
+                 want.slots);
+        return -1;
+    }
+    /* window and slots match this session's, so the host part's size is known and bounded */
+    size_t host_size = host_bytes(h);
+    uint8_t *host_buf = malloc(host_size);
+    *tensors = malloc((size_t)h->tensor_bytes);
+    if (!host_buf || !*tensors) {
+        free(host_buf);
+        snprintf(err, n, "out of memory reading %s", path);
+        return -1;
+    }
+    uint8_t trailer[8];
+    if (fread(host_buf, 1, host_size, f) != host_size || fread(*tensors, 1, (size_t)h->tensor_bytes, f) !=
+        h->tensor_bytes || fread(trailer, 1, sizeof trailer, f) != sizeof trailer) {
+        free(host_buf);
+        snprintf(err, n, "%s is truncated", path);
+        return -1;
+    }
+    uint64_t sum = hash_fnv1a(hash_fnv1a(hash_fnv1a(HASH_FNV_SEED, head_bytes, sizeof head_bytes), host_buf,
+                                         host_size),
+                              *tensors, (size_t)h->tensor_bytes);
+    bytes tb = {trailer, 0, sizeof trailer, 0};
+    if (get_u64(&tb) != sum || fgetc(f) != EOF) {
+        free(host_buf);
+        snprintf(err, n, "%s is damaged (its checksum does not match)", path);
+        return -1;
+    }
+    bytes b = {host_buf, 0, host_size, 0};
+    get_host(&b, host, h);
+    free(host_buf);
+    floats_le(*tensors, (size_t)(h->tensor_bytes / 4));
+    char why[256];
+    if (session_check_pose(host->pose, "the saved pose", why, sizeof why) != 0 || host->time < 1 ||
+        host->frames < 1 || host->frames > host->time) {
+        snprintf(err, n, "%s holds an impossible state (%s)", path,
+                 host->time < 1 || host->frames < 1 || host->frames > host->time ? "frame counts" : why);
+        return -1;
+    }
+    for (size_t i = 0; i < h->tensor_bytes / sizeof(float); i++) {
+        float v;
+        memcpy(&v, *tensors + i * sizeof v, sizeof v);
+        if (!isfinite(v)) {
+            snprintf(err, n, "%s holds NaN or infinity in its memory", path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t n)
 {
     if (!s || !path)
@@ -114,74 +360,19 @@ int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t
         file_errno_message(err, n, "open snapshot", path, errno);
         return WORLDKV_ERR_FILE;
     }
-    snap_header h, want;
+    snap_header h;
     snap_host host;
-    float *buf = NULL;
+    uint8_t *buf = NULL;
     int rc = WORLDKV_ERR_FILE;
-    fill_header(s, &want);
-    if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, SNAP_MAGIC, 8) != 0) {
-        snprintf(err, n, "%s is not a worldkv snapshot", path);
-        goto done;
-    }
-    if (h.version != SNAP_VERSION) {
-        snprintf(err, n, "%s is snapshot version %u; this engine reads version %u", path, h.version, SNAP_VERSION);
-        goto done;
-    }
-    if (h.model_fingerprint != want.model_fingerprint || h.image != want.image || h.dim != want.dim ||
-        h.layers != want.layers || h.window != want.window || h.tokens != want.tokens) {
-        snprintf(err, n, "%s was made with another model than this session's", path);
-        goto done;
-    }
-    if (h.slots != want.slots || h.tensor_bytes != want.tensor_bytes) {
-        snprintf(err, n, "%s has %u memory slots; this session has %u (use the same --memory-slots)", path, h.slots,
-                 want.slots);
-        goto done;
-    }
-    if (fread(&host, sizeof host, 1, f) != 1) {
-        snprintf(err, n, "%s is truncated", path);
-        goto done;
-    }
-    uint64_t sum = hash_fnv1a(hash_fnv1a(HASH_FNV_SEED, &h, sizeof h), &host, sizeof host);
     /* read and check everything before touching the session */
-    int count = kvm_tensor_count(s->mem);
-    buf = malloc((size_t)h.tensor_bytes);
-    if (!buf) {
-        snprintf(err, n, "out of memory reading %s", path);
+    if (read_snapshot(s, f, path, &h, &host, &buf, err, n) != 0 || kvm_load_host(s->mem, &host.memory, err, n) != 0)
         goto done;
-    }
-    if (fread(buf, 1, (size_t)h.tensor_bytes, f) != h.tensor_bytes) {
-        snprintf(err, n, "%s is truncated", path);
-        goto done;
-    }
-    sum = hash_fnv1a(sum, buf, (size_t)h.tensor_bytes);
-    uint64_t stored;
-    if (fread(&stored, sizeof stored, 1, f) != 1 || stored != sum || fgetc(f) != EOF) {
-        snprintf(err, n, "%s is damaged (its checksum does not match)", path);
-        goto done;
-    }
-    char why[256];
-    if (session_check_pose(host.pose, "the saved pose", why, sizeof why) != 0 || host.time < 1 ||
-        host.frames < 1 || host.frames > host.time) {
-        snprintf(err, n, "%s holds an impossible state (%s)", path,
-                 host.time < 1 || host.frames < 1 || host.frames > host.time ? "frame counts" : why);
-        goto done;
-    }
-    for (size_t i = 0; i < h.tensor_bytes / sizeof(float); i++) {
-        float v;
-        memcpy(&v, (const char *)buf + i * sizeof v, sizeof v);
-        if (!isfinite(v)) {
-            snprintf(err, n, "%s holds NaN or infinity in its memory", path);
-            goto done;
-        }
-    }
-    /* everything is checked: from here only the device can fail */
-    if (kvm_load_host(s->mem, &host.memory, err, n) != 0)
-        goto done;
+    /* from here only the device can fail */
     rc = WORLDKV_ERR_DEVICE;
     size_t at = 0;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < kvm_tensor_count(s->mem); i++) {
         wk_tensor *t = kvm_tensor(s->mem, i);
-        if (wk_tensor_set(s->be, t, (const float *)((const char *)buf + at), err, n) != 0) {
+        if (wk_tensor_set(s->be, t, (const float *)(const void *)(buf + at), err, n) != 0) {
             s->broken = WORLDKV_ERR_DEVICE;
             goto done;
         }

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_model_config fuzz_model fuzz_script fuzz_snapshot)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_model_config fuzz_model fuzz_actions fuzz_path fuzz_snapshot)
 build="$root/build-fuzz"
 command -v clang >/dev/null || { echo "fuzz: clang is needed (apt-get install clang)" >&2; exit 1; }
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWORLDKV_FUZZ=ON \
@@ -19,7 +19,7 @@ cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build.log" 2>&
 # seed corpora: one directory per target, valid inputs to mutate
 seeds="$build/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds"/{safetensors,model_config,model,script,snapshot} "$build/findings"
+mkdir -p "$seeds"/{safetensors,model_config,model,actions,path,snapshot} "$build/findings"
 model="$root/assets/models/tiny-test.safetensors"
 cp "$model" "$seeds/safetensors/"
 cp "$model" "$seeds/model/"
@@ -29,8 +29,10 @@ raw = open(sys.argv[1], "rb").read()
 n = struct.unpack("<Q", raw[:8])[0]
 open(sys.argv[2], "w").write(json.loads(raw[8:8 + n])["__metadata__"]["config"])
 PY
-cp "$root"/assets/paths/*.txt "$seeds/script/"
-printf '0 0 1.6 0 0 0\n' > "$seeds/script/one_key.txt"
+cp "$root"/assets/paths/demo_walk.txt "$seeds/actions/"
+printf '5 forward\n10 turn_right=0.5 run\n# a comment\n\n3 noop\n' > "$seeds/actions/terms.txt"
+cp "$root"/assets/paths/loop_path.txt "$seeds/path/"
+printf '0 0 1.6 0 0 0\n' > "$seeds/path/one_key.txt"
 # a snapshot of the tiny model's world, saved as the fuzz target's session makes one
 if [ -x "$root/build/apps/worldkv-render" ]; then
   "$root/build/apps/worldkv-render" --model "$model" --backend cpu --memory-slots 4 --frames 8 -q \

@@ -335,6 +335,13 @@ static void test_snapshots(const char *path)
         CHECK(worldkv_session_step(s, walk, a[0], NULL, err, sizeof err) == 0);
     CHECK(worldkv_session_last_rgb(s, saved_last, err, sizeof err) == 0);
     CHECK(worldkv_session_save(s, snap, err, sizeof err) == 0);
+    /* the layout is explicit: magic, then little-endian u32 version 2 and image size 64 at fixed offsets */
+    uint8_t head[16] = {0};
+    FILE *hf = fopen(snap, "rb");
+    CHECK(hf && fread(head, 1, sizeof head, hf) == sizeof head);
+    if (hf)
+        fclose(hf);
+    CHECK(memcmp(head, "WKVSNAP2", 8) == 0 && head[8] == 2 && head[9] == 0 && head[12] == 64 && head[13] == 0);
     float pa[5], pb[5];
     for (int t = 0; t < 3; t++)
         CHECK(worldkv_session_step(s, walk, a[t], pa, err, sizeof err) == 0);
@@ -372,6 +379,12 @@ static void test_snapshots(const char *path)
     CHECK(copy_file(path, bad, 4096, -1) == 0);
     CHECK(worldkv_session_load(s, bad, err, sizeof err) == WORLDKV_ERR_FILE);
     CHECK_CONTAINS(err, "is not a worldkv snapshot");
+    CHECK(copy_file(snap, bad, -1, 7) == 0); /* another format's magic */
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == WORLDKV_ERR_FILE);
+    CHECK_CONTAINS(err, "this engine reads format '2'");
+    CHECK(copy_file(snap, bad, -1, 60) == 0); /* inside the host part: the checksum catches it */
+    CHECK(worldkv_session_load(s, bad, err, sizeof err) == WORLDKV_ERR_FILE);
+    CHECK_CONTAINS(err, "damaged");
     const float nan_action[5] = {0.5f, NAN, 0, 0, 0}, inf_action[5] = {INFINITY, 0, 0, 0, 0};
     CHECK(worldkv_session_step(s, nan_action, b[0], NULL, err, sizeof err) == WORLDKV_ERR_ARGUMENT);
     CHECK_CONTAINS(err, "must be finite");
