@@ -22,6 +22,7 @@ typedef struct bench_opts {
     double seconds;
     const char *model;
     int frames, steps, profile;
+    int memory_every; /* a memory record every N frames (0: at frames 100, 1,000, 10,000 and the last) */
     const char *backend; /* auto (NULL), cpu or vulkan */
 } bench_opts;
 
@@ -61,7 +62,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: worldkv-bench devices\n"
                  "       worldkv-bench ops [--backend B] [--json] [--device NAME|INDEX] [--seconds T]\n"
                  "       worldkv-bench generate [--model FILE] [--backend B] [--frames N] [--steps S] [--profile]\n"
-                 "                              [--json]\n"
+                 "                              [--memory-every N] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices and which backend and device worldkv picks, and why\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
@@ -69,7 +70,8 @@ static void usage(FILE *out)
                  "  generate       generate N frames (default 40) with a model while walking and turning;\n"
                  "                 frames/s with and without readback, device ms per stage (--profile),\n"
                  "                 retrieval time, dispatches, GFLOP/s, host and device memory at frames\n"
-                 "                 100, 1000, 10000 and the last, and a NaN check every 100 frames\n"
+                 "                 100, 1000, 10000 and the last (or every N frames: --memory-every N);\n"
+                 "                 every frame's raw output is checked for NaN and infinity on the device\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
                  "  --model FILE   the model (default: the shipped " DEFAULT_MODEL ")\n"
                  "  --backend B    auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto)\n"
@@ -255,7 +257,9 @@ static int cmd_generate(const bench_opts *o)
             timed++;
         }
         int n = i + 1;
-        if (n == 100 || n == 1000 || n == 10000 || n == o->frames) {
+        int record = o->memory_every ? (n % o->memory_every == 0 || n == 1)
+                                     : (n == 100 || n == 1000 || n == 10000 || n == o->frames);
+        if (record) {
             long rss, peak;
             proc_memory_kb(&rss, &peak);
             uint64_t dev_blocks = st.device_bytes;
@@ -269,6 +273,9 @@ static int cmd_generate(const bench_opts *o)
                 cJSON_AddNumberToObject(j, "device_bytes", (double)dev_blocks);
                 cJSON_AddNumberToObject(j, "kv_memory_bytes", (double)st.memory_bytes);
                 cJSON_AddNumberToObject(j, "slots_used", st.memory_slots_used);
+                /* every frame's raw output was checked; a non-finite one would have ended the run */
+                cJSON_AddNumberToObject(j, "nonfinite_frames", nan_frames);
+                add_finite(j, "ms_per_frame_so_far", timed ? 1000.0 * step_sum / timed : 0.0);
                 print_json(j);
             } else
                 printf("frame %5d: host RSS %ld kB (peak %ld kB), device %.2f MiB in %d blocks, KV memory %.2f MiB, "
@@ -329,7 +336,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    bench_opts o = {0, NULL, 1.0, DEFAULT_MODEL, 40, 0, 0, NULL};
+    bench_opts o = {0, NULL, 1.0, DEFAULT_MODEL, 40, 0, 0, 0, NULL};
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             o.json = 1;
@@ -350,7 +357,12 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        else if ((!strcmp(argv[i], "--frames") || !strcmp(argv[i], "--steps")) && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--memory-every") && i + 1 < argc) {
+            long long x;
+            if (cli_whole("worldkv-bench", "--memory-every", argv[++i], 1, 100000, &x) != 0)
+                return 2;
+            o.memory_every = (int)x;
+        } else if ((!strcmp(argv[i], "--frames") || !strcmp(argv[i], "--steps")) && i + 1 < argc) {
             int frames = !strcmp(argv[i], "--frames");
             long long x;
             if (cli_whole("worldkv-bench", argv[i], argv[i + 1], frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)

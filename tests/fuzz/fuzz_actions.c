@@ -5,17 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "script.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), err[512];
+    char *text = fuzz_text(data, size), err[512];
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
     action_script s;
     if (script_parse_actions(text, "fuzz", &s, err, sizeof err) == 0) {
         if (s.total_frames < 0 || s.total_frames > SCRIPT_MAX_FRAMES)

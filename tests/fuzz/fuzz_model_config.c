@@ -4,17 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "model_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), err[512];
+    char *text = fuzz_text(data, size), err[512];
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
     model_config c;
     if (model_config_parse(text, "fuzz", &c, err, sizeof err) == 0) {
         /* a config that parses is one the engine can size itself by */

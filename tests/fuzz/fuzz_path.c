@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "script.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,11 +19,9 @@ static void check_pose(cam_pose p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), err[512];
+    char *text = fuzz_text(data, size), err[512];
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
     camera_path p;
     if (script_parse_path(text, "fuzz", &p, err, sizeof err) == 0) {
         if (p.count < 1 || p.total_frames < 1)
