@@ -309,7 +309,7 @@ vkr_pipeline *wk_vk_pipeline(wk_vk *be, const char *shader, const uint32_t *spec
     for (int i = 0; i < be->variant_count; i++) {
         variant *v = &be->variants[i];
         if (!strcmp(v->shader, shader) && v->spec_count == spec_count && v->binding_count == binding_count &&
-            !memcmp(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count) &&
+            (!spec_count || !memcmp(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count)) &&
             !memcmp(v->kinds, kinds, sizeof(vkr_binding_kind) * (size_t)binding_count))
             return v->pipeline;
     }
@@ -330,12 +330,14 @@ vkr_pipeline *wk_vk_pipeline(wk_vk *be, const char *shader, const uint32_t *spec
     memcpy(d.kinds, kinds, sizeof(vkr_binding_kind) * (size_t)binding_count);
     d.push_bytes = push_bytes;
     d.spec_count = spec_count;
-    memcpy(d.spec, spec, sizeof(uint32_t) * (size_t)spec_count);
+    if (spec_count) /* spec may be NULL with no constants: memcpy(NULL) is undefined even for 0 bytes */
+        memcpy(d.spec, spec, sizeof(uint32_t) * (size_t)spec_count);
     variant *v = &be->variants[be->variant_count];
     if (vkr_pipeline_create(be->vk, &d, &v->pipeline, err, err_size) != 0)
         return NULL;
     snprintf(v->shader, sizeof v->shader, "%s", shader);
-    memcpy(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count);
+    if (spec_count)
+        memcpy(v->spec, spec, sizeof(uint32_t) * (size_t)spec_count);
     v->spec_count = spec_count;
     memcpy(v->kinds, kinds, sizeof(vkr_binding_kind) * (size_t)binding_count);
     v->binding_count = binding_count;
