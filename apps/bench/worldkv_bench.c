@@ -234,11 +234,12 @@ static int cmd_generate(const bench_opts *o)
     /* walk and turn: the memory bank fills and retrieval has work */
     static const float walk[5] = {0.6f, 0.0f, 0.4f, 0.0f, 0.0f};
     double first = 0, step_sum = 0, submit_sum = 0, retrieval_sum = 0, readback_sum = 0;
-    int timed = 0, nan_frames = 0; /* stays 0: a non-finite frame ends the run with an error */
+    /* the session checks every frame's raw output: a non-finite frame ends the run with an error, so a
+     * report below always says 0 of them */
+    int timed = 0;
     worldkv_stats st;
     for (int i = 0; i < o->frames; i++) {
         double t = now_s();
-        /* the session checks every frame's raw output (before the clamp) for NaN and infinity */
         int status = worldkv_session_step(s, walk, rgb, NULL, err, sizeof err);
         if (status != 0) {
             fprintf(stderr, "worldkv-bench: frame %d: %s (%s)\n", i + 1, err, worldkv_status_name(status));
@@ -273,8 +274,7 @@ static int cmd_generate(const bench_opts *o)
                 cJSON_AddNumberToObject(j, "device_bytes", (double)dev_blocks);
                 cJSON_AddNumberToObject(j, "kv_memory_bytes", (double)st.memory_bytes);
                 cJSON_AddNumberToObject(j, "slots_used", st.memory_slots_used);
-                /* every frame's raw output was checked; a non-finite one would have ended the run */
-                cJSON_AddNumberToObject(j, "nonfinite_frames", nan_frames);
+                cJSON_AddNumberToObject(j, "nonfinite_frames", 0);
                 add_finite(j, "ms_per_frame_so_far", timed ? 1000.0 * step_sum / timed : 0.0);
                 print_json(j);
             } else
@@ -308,7 +308,7 @@ static int cmd_generate(const bench_opts *o)
         cJSON_AddNumberToObject(j, "dispatches", st.dispatches);
         add_finite(j, "gflop_per_frame", gflop);
         add_finite(j, "gflops", gflop / (ms / 1000.0));
-        cJSON_AddNumberToObject(j, "nan_frames", nan_frames);
+        cJSON_AddNumberToObject(j, "nan_frames", 0);
         cJSON_AddStringToObject(j, "backend", worldkv_session_backend_name(s));
         cJSON_AddStringToObject(j, "backend_reason", worldkv_session_backend_reason(s));
         cJSON_AddStringToObject(j, "device", worldkv_session_device_name(s));
@@ -320,14 +320,14 @@ static int cmd_generate(const bench_opts *o)
                "  %.2f ms/frame end to end: %.2f frames/s (readback and RGB8 included)\n"
                "  %.2f ms/frame on the device: %.2f frames/s without readback\n"
                "  retrieval %.1f us, readback %.3f ms; %u dispatches in one submit a frame\n"
-               "  %.3f GFLOP a frame: %.2f GFLOP/s achieved; NaN frames: %d\n",
+               "  %.3f GFLOP a frame: %.2f GFLOP/s achieved; NaN frames: 0\n",
                o->model, worldkv_session_backend_name(s), worldkv_session_device_name(s), st.image_size,
                st.image_size, o->frames, setup,
                1000.0 * first, ms, 1000.0 / ms, device_ms, device_ms > 0 ? 1000.0 / device_ms : 0.0,
                timed ? retrieval_sum / timed : 0.0, timed ? readback_sum / timed : 0.0, st.dispatches, gflop,
-               gflop / (ms / 1000.0), nan_frames);
+               gflop / (ms / 1000.0));
     worldkv_session_destroy(s);
-    return nan_frames ? 1 : 0;
+    return 0;
 }
 
 int main(int argc, char **argv)

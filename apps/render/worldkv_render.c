@@ -34,17 +34,19 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-typedef struct opts {
-    const char *out, *model, *start, *actions, *path, *save, *load, *backend;
-    uint64_t world_seed, seed;
-    int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots;
-} opts;
-
 /* A PNG sequence name: one %d or %0Nd (N up to 9), no other '%' but %%. */
 typedef struct png_pattern {
     int prefix_len, width;
     const char *suffix;
 } png_pattern;
+
+typedef struct opts {
+    const char *out, *model, *start, *actions, *path, *save, *load, *backend;
+    uint64_t world_seed, seed;
+    int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots;
+    int png;         /* -o is a PNG sequence, named by png_name */
+    png_pattern png_name;
+} opts;
 
 static int png_pattern_parse(const char *out, png_pattern *p)
 {
@@ -221,8 +223,8 @@ static int parse(int argc, char **argv, opts *o)
         fprintf(stderr, "worldkv-render: --side-by-side needs a world start (--world-seed), not --start\n");
         return 2;
     }
-    png_pattern pp;
-    if (o->out && strchr(o->out, '%') && png_pattern_parse(o->out, &pp) != 0) {
+    o->png = o->out && png_pattern_parse(o->out, &o->png_name) == 0;
+    if (o->out && strchr(o->out, '%') && !o->png) {
         fprintf(stderr, "worldkv-render: -o '%s': a PNG sequence needs one frame number, %%d or %%0Nd "
                         "(as in frame%%05d.png), and %%%% for a literal %%\n", o->out);
         return 2;
@@ -261,13 +263,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int frames = o.frames ? o.frames : (o.stream ? 0 : (o.path ? cpath.total_frames - 1 : script.total_frames));
-    png_pattern pp = {0, 0, NULL};
-    int status = 1, png = png_pattern_parse(o.out, &pp) == 0;
+    int status = 1, png = o.png;
     /* before the model loads and the frames are made: outputs that cannot be
      * written fail now, not after a long run */
     char first_png[1200];
     if (png)
-        png_pattern_name(o.out, &pp, 0, first_png, sizeof first_png);
+        png_pattern_name(o.out, &o.png_name, 0, first_png, sizeof first_png);
     if ((strcmp(o.out, "-") && file_check_writable(png ? first_png : o.out, err, sizeof err) != 0) ||
         (o.save && file_check_writable(o.save, err, sizeof err) != 0)) {
         fprintf(stderr, "worldkv-render: %s\n", err);
@@ -344,7 +345,7 @@ int main(int argc, char **argv)
         }
         if (png) {
             char name[1200];
-            png_pattern_name(o.out, &pp, t, name, sizeof name);
+            png_pattern_name(o.out, &o.png_name, t, name, sizeof name);
             if (image_write_png(name, canvas, width, tile, err, sizeof err) != 0)
                 goto fail_msg;
         } else if (venc_write(v, canvas, err, sizeof err) != 0) {

@@ -6,21 +6,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-FILE *file_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, size_t err_size)
+/* A new file named path.XXXXXX that no other process shares (mkstemp); the
+ * name goes to tmp. Returns its descriptor, or -1 with err. */
+static int create_unique(const char *path, char *tmp, size_t tmp_size, char *err, size_t err_size)
 {
     if ((size_t)snprintf(tmp, tmp_size, "%s.XXXXXX", path) >= tmp_size) {
         snprintf(err, err_size, "the path is too long: %s", path);
-        return NULL;
+        return -1;
     }
     int fd = mkstemp(tmp);
-    if (fd < 0) {
+    if (fd < 0)
         file_errno_message(err, err_size, "create", path, errno);
+    return fd;
+}
+
+/* The process umask, read without changing it: umask() can only be read by
+ * setting it, which would race with other threads creating files. */
+static mode_t current_umask(void)
+{
+    unsigned mask = 022;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &mask) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (mode_t)mask;
+}
+
+FILE *file_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, size_t err_size)
+{
+    int fd = create_unique(path, tmp, tmp_size, err, err_size);
+    if (fd < 0)
         return NULL;
-    }
     /* mkstemp makes 0600; a saved file gets the usual umask-governed mode */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
+    fchmod(fd, 0666 & ~current_umask());
     FILE *f = fdopen(fd, "wb");
     if (!f) {
         file_errno_message(err, err_size, "open", tmp, errno);
@@ -46,15 +67,9 @@ int file_check_writable(const char *path, char *err, size_t err_size)
     }
     /* a probe file of a unique name in the same folder: the real file is not created early */
     char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
-        snprintf(err, err_size, "the path is too long: %s", path);
+    int fd = create_unique(path, tmp, sizeof tmp, err, err_size);
+    if (fd < 0)
         return -1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        file_errno_message(err, err_size, "create", path, errno);
-        return -1;
-    }
     close(fd);
     remove(tmp);
     return 0;

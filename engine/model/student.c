@@ -96,8 +96,8 @@ void student_destroy(student *s)
     /* activations first, then the weights (reverse order of creation) */
     wk_tensor *all[] = {&s->tokens, &s->x[0], &s->x[1], &s->h, &s->q, &s->attn, &s->mlp, &s->t1, &s->cam, &s->c,
                         &s->sc, &s->ada, &s->fada, &s->gemb, &s->head_tok, &s->head_img, &s->head_mid, &s->head_y,
-                        &s->base, &s->gen, &s->blend, &s->diff, &s->gate, &s->gate_masked, &s->depth_tok, &s->depth_img, &s->depth_mid, &s->depth_raw, &s->trace_embed,
-                        &s->trace_cond};
+                        &s->base, &s->gen, &s->blend, &s->diff, &s->gate, &s->gate_masked, &s->depth_tok,
+                        &s->depth_img, &s->depth_mid, &s->depth_raw, &s->trace_embed, &s->trace_cond};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         wk_tensor_free(be, all[i]);
     for (int i = 0; i < STUDENT_SLOTS; i++) {
@@ -406,7 +406,8 @@ double student_gflop_per_frame(const model_config *c, int steps)
     double ctx = n + n + c->window * n + c->memory_k * n / (c->compress * c->compress);
     double block = 2 * n * (d * 6 * d / n + d * 3 * d + d * d + 2.0 * c->mlp_ratio * d * d) + 2 * 2 * n * ctx * d;
     double embed = 2 * n * STUDENT_IN_CHANNELS * p2 * d;
-    double head = 2 * n * d * p2 * c->head_channels + 2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * (3 + c->head_gates));
+    double head = 2 * n * d * p2 * c->head_channels +
+                  2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * (3 + c->head_gates));
     double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
     double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
                       c->depth;

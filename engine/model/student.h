@@ -42,7 +42,8 @@ typedef struct student_pass_in {
     wk_tensor *out; /* rgb: x0 [W, H, 3]; depth: log depth [W, H, 1] */
 } student_pass_in;
 
-/* Uploads the weights from f (names under prefix) after checking them.
+/* Uploads the weights from f (names under prefix), which must have passed
+ * student_check_weights (the session checks first, once).
  * With trace, every pass also keeps its embedding, conditioning and block
  * outputs for student_trace (golden-vector tests). */
 int student_create(wk_backend *be, const st_file *f, const model_config *cfg, const char *prefix, int trace,

@@ -204,8 +204,9 @@ static int upload(load_walk *lw, const char *name, const char *tail, int64_t fir
     char full[ST_MAX_NAME + 40];
     snprintf(full, sizeof full, "%s%s%s", lw->prefix, name, tail);
     const st_tensor *st = st_find(lw->f, full);
-    if (!st) { /* student_check_weights ran first, so this is a bug */
-        snprintf(lw->err, lw->err_size, "tensor '%s' is missing", full);
+    uint64_t need = (uint64_t)(first + ne0 * ne1 * ne2 * ne3) * sizeof(float);
+    if (!st || st->dtype != ST_F32 || st->end - st->begin < need) { /* the caller skipped student_check_weights */
+        snprintf(lw->err, lw->err_size, "tensor '%s' is missing or too small (run student_check_weights first)", full);
         return -1;
     }
     if (wk_tensor_alloc(lw->be, t, ne0, ne1, ne2, ne3, lw->err, lw->err_size) != 0)
@@ -266,8 +267,6 @@ int student_weights_load(wk_backend *be, const st_file *f, const model_config *c
                          student_weights *w, char *err, size_t err_size)
 {
     memset(w, 0, sizeof *w);
-    if (student_check_weights(f, c, prefix, err, err_size) != 0)
-        return -1;
     if (!(w->blocks = calloc((size_t)c->depth, sizeof *w->blocks))) {
         snprintf(err, err_size, "out of memory");
         return -1;

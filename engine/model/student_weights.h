@@ -60,7 +60,10 @@ int student_weight_specs(const model_config *c, student_weight_spec *out, int ma
 /* Checks that f holds each (under prefix, e.g. "weights." in golden files)
  * as F32 with the right shape; err names the first tensor that does not. */
 int student_check_weights(const st_file *f, const model_config *c, const char *prefix, char *err, size_t err_size);
-/* Checks, then uploads every parameter into w (which it allocates). */
+/* Uploads every parameter into w (which it allocates). f must have passed
+ * student_check_weights: the check (shapes, and a scan of every float for
+ * NaN) runs once, where the caller can tell a damaged file from a device
+ * failure. A tensor too short for its upload is still refused here. */
 int student_weights_load(wk_backend *be, const st_file *f, const model_config *c, const char *prefix,
                          student_weights *w, char *err, size_t err_size);
 /* Frees what load allocated (also after a failed load). */

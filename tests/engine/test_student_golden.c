@@ -14,6 +14,7 @@
 #include "model_config.h"
 #include "safetensors.h"
 #include "student.h"
+#include "student_weights.h"
 
 static wk_backend *g_be;
 static st_file *g_golden;
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
     wk_backend_options opt = {1, 0, NULL, WK_BACKEND_AUTO, 0};
     student *s = NULL;
     if (model_config_parse(st_metadata(g_golden, "config"), "tiny", &cfg, err, sizeof err) != 0 ||
+        student_check_weights(g_golden, &cfg, "weights.", err, sizeof err) != 0 ||
         wk_backend_create(&opt, &g_be, err, sizeof err) != 0 ||
         student_create(g_be, g_golden, &cfg, "weights.", 1, &s, err, sizeof err) != 0) {
         fprintf(stderr, "setup: %s\n", err);
