@@ -1,6 +1,6 @@
 # Helpers for the command-line tests (sourced): count checks and failures,
 # and `expect STATUS PATTERN -- COMMAND...` to check an exit status and a
-# pattern in the output. `finish` prints the summary and sets the status.
+# pattern in the output, `check` for a plain success. `finish` prints the summary and sets the status.
 failures=0
 checks=0
 
@@ -13,6 +13,15 @@ expect() {
   out=$("$@" 2>&1); status=$?
   [ "$status" -eq "$want" ] || fail "'$*' exited $status, expected $want: $out"
   [ -z "$pattern" ] || grep -qE -- "$pattern" <<<"$out" || fail "'$*' output lacks /$pattern/: $out"
+}
+
+# `check DESCRIPTION COMMAND...`: the command must succeed (its output is
+# shown only when it fails).
+check() {
+  local what=$1; shift
+  checks=$((checks + 1))
+  local out
+  out=$("$@" 2>&1) || fail "$what: '$*': $out"
 }
 
 finish() {

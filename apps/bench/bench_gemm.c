@@ -16,6 +16,7 @@
 
 #include "cpu_gemm.h"
 #include "cpu_pool.h"
+#include "worldkv.h"
 
 typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                          const float *b, int ldb, float beta, float *c, int ldc);
@@ -58,6 +59,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             seconds = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("worldkv-bench-gemm %s\n", WORLDKV_VERSION_STRING);
+            return 0;
         } else {
             printf("usage: worldkv-bench-gemm [--seconds T]\n");
             return strcmp(argv[i], "-h") && strcmp(argv[i], "--help") ? 2 : 0;

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend.h"
+#include "asset_path.h"
 #include "cli_number.h"
 #include "proc_memory.h"
 #include "worldkv.h"
@@ -26,10 +27,6 @@ typedef struct bench_opts {
     const char *backend; /* auto (NULL), cpu or vulkan */
 } bench_opts;
 
-#ifndef WORLDKV_SOURCE_DIR
-#define WORLDKV_SOURCE_DIR "."
-#endif
-#define DEFAULT_MODEL WORLDKV_SOURCE_DIR "/assets/models/student.safetensors"
 
 /* JSON numbers must be finite: NaN or infinity becomes null. */
 static void add_finite(cJSON *j, const char *key, double v)
@@ -73,7 +70,7 @@ static void usage(FILE *out)
                  "                 100, 1000, 10000 and the last (or every N frames: --memory-every N);\n"
                  "                 every frame's raw output is checked for NaN and infinity on the device\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
-                 "  --model FILE   the model (default: the shipped " DEFAULT_MODEL ")\n"
+                 "  --model FILE   the model (default: the shipped assets/models/student.safetensors)\n"
                  "  --backend B    auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto)\n"
                  "  --device X     a device index or name substring (default: $WORLDKV_DEVICE, else best)\n"
                  "  --seconds T    time spent on each case (default 1.0)\n");
@@ -332,11 +329,17 @@ static int cmd_generate(const bench_opts *o)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("worldkv-bench %s\n", WORLDKV_VERSION_STRING);
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    bench_opts o = {0, NULL, 1.0, DEFAULT_MODEL, 40, 0, 0, 0, NULL};
+    char model_default[1024];
+    bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
+                    40, 0, 0, 0, NULL};
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             o.json = 1;

@@ -4,11 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asset_path.h"
 #include "render.h"
-
-#ifndef WORLDKV_SOURCE_DIR
-#define WORLDKV_SOURCE_DIR "."
-#endif
 
 static const char *model_path(const char *model, char *buf, size_t buf_size)
 {
@@ -16,8 +13,7 @@ static const char *model_path(const char *model, char *buf, size_t buf_size)
         return model;
     if (getenv("WORLDKV_MODEL"))
         return getenv("WORLDKV_MODEL");
-    snprintf(buf, buf_size, "%s/assets/models/student.safetensors", WORLDKV_SOURCE_DIR);
-    return buf;
+    return asset_path("models/student.safetensors", buf, buf_size);
 }
 
 int app_start_prepare(const char *model, const char *image, uint64_t world_seed, app_start *st, worldkv_options *opt,

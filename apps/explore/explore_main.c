@@ -121,6 +121,10 @@ static int parse(int argc, char **argv, opts *o)
             usage(stdout);
             return 1;
         }
+        if (!strcmp(a, "--version")) {
+            printf("worldkv-explore %s\n", WORLDKV_VERSION_STRING);
+            return 1;
+        }
         if (!strcmp(a, "--no-hud")) {
             o->no_hud = 1;
             continue;

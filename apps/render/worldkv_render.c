@@ -17,14 +17,12 @@
 #include "image_io.h"
 #include "progress.h"
 #include "render.h"
+#include "asset_path.h"
 #include "script.h"
 #include "video_encoder.h"
 #include "world.h"
 #include "worldkv.h"
 
-#ifndef WORLDKV_SOURCE_DIR
-#define WORLDKV_SOURCE_DIR "."
-#endif
 
 static volatile sig_atomic_t g_stop;
 
@@ -101,6 +99,7 @@ static void png_pattern_name(const char *out, const png_pattern *p, int t, char 
 
 static void usage(FILE *f)
 {
+    char model_default[1024];
     fprintf(f,
             "usage: worldkv-render [-o OUT] [OPTIONS]\n"
             "\n"
@@ -109,7 +108,7 @@ static void usage(FILE *f)
             "\n"
             "  -o OUT               NAME.mp4, NAME.mkv, NAME.webm, NAME%%05d.png, or - (Matroska to\n"
             "                       stdout: worldkv-render -o - | ffplay -)   (default worldkv.mp4)\n"
-            "  --model FILE         model (default %s/assets/models/student.safetensors)\n"
+            "  --model FILE         model (default %s)\n"
             "  --start IMAGE        start from this image (any format FFmpeg reads)\n"
             "  --world-seed N       or from world N's true first frame (default 1)\n"
             "  --actions FILE       action script (docs/formats.md; default assets/paths/demo_walk.txt)\n"
@@ -129,7 +128,7 @@ static void usage(FILE *f)
             "  --load-world FILE    continue a saved world (same model and --memory-slots)\n"
             "  -q, --quiet          no progress bar\n"
             "  -h, --help           this help\n",
-            WORLDKV_SOURCE_DIR);
+            asset_path("models/student.safetensors", model_default, sizeof model_default));
 }
 
 static int parse(int argc, char **argv, opts *o)
@@ -147,6 +146,9 @@ static int parse(int argc, char **argv, opts *o)
     } while (0)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--version")) {
+            printf("worldkv-render %s\n", WORLDKV_VERSION_STRING);
             return 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
@@ -247,7 +249,7 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
     char err[1024], script_default[1024];
-    snprintf(script_default, sizeof script_default, "%s/assets/paths/demo_walk.txt", WORLDKV_SOURCE_DIR);
+    asset_path("paths/demo_walk.txt", script_default, sizeof script_default);
     if (!o.out)
         o.out = "worldkv.mp4";
     action_script script = {0};

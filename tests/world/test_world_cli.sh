@@ -55,6 +55,10 @@ checks=$((checks + 1))
 [ -f "$tmp/ds/index.json" ] && [ -f "$tmp/ds/shard-00000/frames.npy" ] || fail "dataset files missing"
 expect 1 "already exists and is not empty; pass --force" -- "$bin" dataset --out "$tmp/ds" --episodes 3 --frames 8 --size 32
 expect 0 "wrote 2 episodes" -- "$bin" dataset --out "$tmp/ds" --episodes 2 --frames 8 --size 32 --force
+# parent folders are created, as mkdir -p does (a fresh clone has no data/)
+expect 0 "wrote 1 episodes" -- "$bin" dataset --out "$tmp/new/parents/ds" --episodes 1 --frames 2 --size 32 -q
+checks=$((checks + 1))
+[ -f "$tmp/new/parents/ds/index.json" ] || fail "dataset under new parent folders missing"
 touch "$tmp/afile"
 expect 1 "afile/ds: Not a directory" -- "$bin" dataset --out "$tmp/afile/ds" --episodes 1 --frames 2 --size 32
 expect 0 "wrote 2 episodes" -- "$bin" dataset --out "$tmp/dw" --episodes 2 --frames 4 --size 32 --world-seed 77 -q

@@ -197,11 +197,27 @@ static int dir_state(const char *dir, int *exists, int *non_empty, char *err, si
     return 0;
 }
 
+/* mkdir -p: `dataset --out data/world64` works on a fresh clone, where data/ does not exist yet */
 static int make_dir(const char *dir, char *err, size_t err_size)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        file_errno_message(err, err_size, "create folder", dir, errno);
+    char path[600];
+    int len = snprintf(path, sizeof path, "%s", dir);
+    if (len <= 0 || (size_t)len >= sizeof path) {
+        snprintf(err, err_size, "folder name too long: %s", dir);
         return -1;
+    }
+    for (char *p = path + 1; ; p++) {
+        int end = *p == 0;
+        if (*p != '/' && !end)
+            continue;
+        *p = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            file_errno_message(err, err_size, "create folder", path, errno);
+            return -1;
+        }
+        if (end)
+            break;
+        *p = '/';
     }
     return 0;
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The installed package works on its own: `cmake --install` into a
+# temporary prefix gives the shared library (with its SONAME, exporting
+# the public API only), the header, worldkv.pc, the CMake package, the
+# apps and the shipped model; examples/generate_frame.c builds with
+# `pkg-config --cflags --libs worldkv` alone and generates a frame.
+set -u
+build=$1
+src=$2
+source "$(dirname "$0")/../cli_lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+check "cmake --install" cmake --install "$build" --prefix "$prefix"
+for f in include/worldkv.h lib/pkgconfig/worldkv.pc lib/cmake/worldkv/worldkvConfig.cmake \
+         share/worldkv/models/student.safetensors share/worldkv/paths/demo_walk.txt \
+         bin/worldkv-render bin/worldkv-bench; do
+  check "installed $f" test -e "$prefix/$f"
+done
+so=$(ls "$prefix"/lib/libworldkv.so.*.*.* 2>/dev/null | head -1)
+check "libworldkv.so.X.Y.Z installed" test -n "$so"
+check "SONAME libworldkv.so.X.Y" sh -c "readelf -d '$so' | grep -q 'SONAME.*libworldkv\\.so\\.[0-9]*\\.[0-9]*\\]'"
+check "exports worldkv_session_create" sh -c "nm -D --defined-only '$so' | grep -q ' worldkv_session_create@'"
+check "exports nothing but worldkv_*" sh -c "! nm -D --defined-only '$so' | awk '\$2 ~ /[TDRB]/ {print \$3}' | grep -v '^worldkv_'"
+
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+check "pkg-config finds worldkv" pkg-config --exists worldkv
+model=$(pkg-config --variable=model worldkv)
+check "pkg-config's model path exists ($model)" test -f "$model"
+# shellcheck disable=SC2046
+check "example builds with pkg-config alone" \
+  cc -std=c11 -Wall -Werror "$src/examples/generate_frame.c" $(pkg-config --cflags --libs worldkv) -o "$tmp/generate_frame"
+check "start image" ffmpeg -loglevel error -f lavfi -i testsrc=size=64x64 -frames:v 1 "$tmp/start.png"
+LD_LIBRARY_PATH=$prefix/lib WORLDKV_BACKEND=cpu expect 0 "generate_frame: 64x64 frame from libworldkv" -- \
+  "$tmp/generate_frame" "$model" "$tmp/start.png" "$tmp/frame.ppm"
+check "a 64x64 PPM written" sh -c "head -c 13 '$tmp/frame.ppm' | grep -q '^64 64\$'"
+check "PPM has all its pixels" test "$(stat -c %s "$tmp/frame.ppm")" -eq $((13 + 64 * 64 * 3))
+LD_LIBRARY_PATH=$prefix/lib expect 1 "generate_frame: " -- "$tmp/generate_frame" "$tmp/missing.safetensors" "$tmp/start.png" "$tmp/x.ppm"
+finish
