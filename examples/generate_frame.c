@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     if (rc == 0)
-            printf("generate_frame: %dx%d frame from libworldkv %s on %s -> %s\n", size, size, worldkv_version(),
+        printf("generate_frame: %dx%d frame from libworldkv %s on %s -> %s\n", size, size, worldkv_version(),
                worldkv_session_backend_name(s), argv[3]);
     free(rgb);
     worldkv_session_destroy(s);

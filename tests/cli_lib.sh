@@ -1,6 +1,7 @@
 # Helpers for the command-line tests (sourced): count checks and failures,
 # and `expect STATUS PATTERN -- COMMAND...` to check an exit status and a
-# pattern in the output, `check` for a plain success. `finish` prints the summary and sets the status.
+# pattern in the output, and `check DESCRIPTION COMMAND...` for a plain
+# success. `finish` prints the summary and sets the status.
 failures=0
 checks=0
 
@@ -15,8 +16,7 @@ expect() {
   [ -z "$pattern" ] || grep -qE -- "$pattern" <<<"$out" || fail "'$*' output lacks /$pattern/: $out"
 }
 
-# `check DESCRIPTION COMMAND...`: the command must succeed (its output is
-# shown only when it fails).
+# `check`: the command must succeed; its output is shown only when it fails.
 check() {
   local what=$1; shift
   checks=$((checks + 1))

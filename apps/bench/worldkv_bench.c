@@ -11,8 +11,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "backend.h"
 #include "asset_path.h"
+#include "backend.h"
 #include "cli_number.h"
 #include "proc_memory.h"
 #include "worldkv.h"
@@ -26,7 +26,6 @@ typedef struct bench_opts {
     int memory_every; /* a memory record every N frames (0: at frames 100, 1,000, 10,000 and the last) */
     const char *backend; /* auto (NULL), cpu or vulkan */
 } bench_opts;
-
 
 /* JSON numbers must be finite: NaN or infinity becomes null. */
 static void add_finite(cJSON *j, const char *key, double v)

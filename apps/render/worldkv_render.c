@@ -14,15 +14,14 @@
 #include "camera.h"
 #include "file_util.h"
 #include "frame_scale.h"
+#include "asset_path.h"
 #include "image_io.h"
 #include "progress.h"
 #include "render.h"
-#include "asset_path.h"
 #include "script.h"
 #include "video_encoder.h"
 #include "world.h"
 #include "worldkv.h"
-
 
 static volatile sig_atomic_t g_stop;
 

@@ -3,7 +3,8 @@
 # temporary prefix gives the shared library (with its SONAME, exporting
 # the public API only), the header, worldkv.pc, the CMake package, the
 # apps and the shipped model; examples/generate_frame.c builds with
-# `pkg-config --cflags --libs worldkv` alone and generates a frame.
+# `pkg-config --cflags --libs worldkv` alone, and through find_package,
+# and generates a frame.
 set -u
 build=$1
 src=$2
@@ -37,4 +38,21 @@ LD_LIBRARY_PATH=$prefix/lib WORLDKV_BACKEND=cpu expect 0 "generate_frame: 64x64 
 check "a 64x64 PPM written" sh -c "head -c 13 '$tmp/frame.ppm' | grep -q '^64 64\$'"
 check "PPM has all its pixels" test "$(stat -c %s "$tmp/frame.ppm")" -eq $((13 + 64 * 64 * 3))
 LD_LIBRARY_PATH=$prefix/lib expect 1 "generate_frame: " -- "$tmp/generate_frame" "$tmp/missing.safetensors" "$tmp/start.png" "$tmp/x.ppm"
+
+# the CMake package: find_package gives the target and the model path
+mkdir -p "$tmp/cmake_user"
+cat > "$tmp/cmake_user/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.22)
+project(cmake_user C)
+find_package(worldkv 0.2 REQUIRED)
+if(NOT EXISTS "\${worldkv_MODEL}")
+  message(FATAL_ERROR "worldkv_MODEL is not a file: \${worldkv_MODEL}")
+endif()
+add_executable(generate_frame "$src/examples/generate_frame.c")
+target_link_libraries(generate_frame PRIVATE worldkv::worldkv)
+EOF
+check "find_package(worldkv) configures" cmake -S "$tmp/cmake_user" -B "$tmp/cmake_user/build" -DCMAKE_PREFIX_PATH="$prefix"
+check "example builds with worldkv::worldkv" cmake --build "$tmp/cmake_user/build"
+WORLDKV_BACKEND=cpu expect 0 "generate_frame: 64x64 frame" -- \
+  "$tmp/cmake_user/build/generate_frame" "$model" "$tmp/start.png" "$tmp/frame2.ppm"
 finish
