@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages worldkv needs to build, test and run.
 # Only missing packages are installed; apt-get update runs first when needed.
+# --test adds what only the tests use: Chromium, for the browser playback test.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,9 @@ packages=(
   python3-numpy python3-torch libopenblas0-pthread
   clang libclang-rt-14-dev
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,7 @@
 # UBSan. Exits non-zero if anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/tools/install-deps.sh"
+"$root/tools/install-deps.sh" --test
 # Mesa's shader cache goes here rather than ~/.cache; lavapipe JITs each
 # pipeline once, so a warm cache makes later runs faster.
 export MESA_SHADER_CACHE_DIR=${MESA_SHADER_CACHE_DIR:-$root/build/mesa-shader-cache}

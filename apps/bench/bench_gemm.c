@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_args.h"
+#include "cli_number.h"
 #include "cpu_gemm.h"
 #include "cpu_pool.h"
 #include "worldkv.h"
@@ -55,21 +57,26 @@ static double per_call_ms(int mode, cpu_pool *pool, sgemm_fn sgemm, const shape 
 
 int main(int argc, char **argv)
 {
+    static const cli_option options[] = {{"--help", 'h', 0}, {"--version", 0, 0}, {"--seconds", 0, 1}};
     double seconds = 0.5;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            seconds = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--version")) {
+    cli_args args;
+    cli_args_init(&args, "worldkv-bench-gemm", argc, argv, 1, options, 3);
+    const char *name, *v;
+    int more;
+    while ((more = cli_args_next_named(&args, &name, &v)) != 0) {
+        if (more < 0)
+            return 2;
+        if (!strcmp(name, "--seconds")) {
+            if (cli_real("worldkv-bench-gemm", name, v, 0.001, 60, &seconds) != 0)
+                return 2;
+        } else if (!strcmp(name, "--version")) {
             printf("worldkv-bench-gemm %s\n", WORLDKV_VERSION_STRING);
             return 0;
         } else {
-            printf("usage: worldkv-bench-gemm [--seconds T]\n");
-            return strcmp(argv[i], "-h") && strcmp(argv[i], "--help") ? 2 : 0;
+            printf("usage: worldkv-bench-gemm [--seconds T]\n\n"
+                   "Times the CPU backend's GEMM against OpenBLAS (loaded at run time) on the model's shapes.\n");
+            return 0;
         }
-    }
-    if (!(seconds > 0 && seconds <= 60)) {
-        fprintf(stderr, "worldkv-bench-gemm: --seconds must be in (0, 60]\n");
-        return 2;
     }
     void *lib = dlopen("libopenblas.so.0", RTLD_NOW);
     sgemm_fn sgemm = NULL;

@@ -13,6 +13,7 @@
 
 #include "asset_path.h"
 #include "backend.h"
+#include "cli_args.h"
 #include "cli_number.h"
 #include "proc_memory.h"
 #include "worldkv.h"
@@ -339,46 +340,50 @@ int main(int argc, char **argv)
     char model_default[1024];
     bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
                     40, 0, 0, 0, NULL};
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+    static const cli_option options[] = {
+        {"--help", 'h', 0},  {"--json", 0, 0},  {"--profile", 0, 0},      {"--device", 0, 1},
+        {"--seconds", 0, 1}, {"--model", 0, 1}, {"--backend", 0, 1},      {"--memory-every", 0, 1},
+        {"--frames", 0, 1},  {"--steps", 0, 1},
+    };
+    char prog[64];
+    snprintf(prog, sizeof prog, "worldkv-bench %.32s", argv[1]);
+    cli_args args;
+    cli_args_init(&args, prog, argc, argv, 2, options, (int)(sizeof options / sizeof options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&args, &a, &v)) != 0) {
+        long long x;
+        if (more < 0)
+            return 2;
+        if (!strcmp(a, "--json"))
             o.json = 1;
-        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
-            o.device = argv[++i];
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            if (cli_real("worldkv-bench", "--seconds", argv[++i], 0.001, 600, &o.seconds) != 0)
-                return 2;
-        }
-        else if (!strcmp(argv[i], "--profile"))
+        else if (!strcmp(a, "--profile"))
             o.profile = 1;
-        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
-            o.model = argv[++i];
-        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
-            o.backend = argv[++i];
-            if (!worldkv_backend_name_valid(o.backend)) {
-                fprintf(stderr, "worldkv-bench: --backend expects auto, cpu or vulkan, got '%s'\n", o.backend);
+        else if (!strcmp(a, "--device"))
+            o.device = v;
+        else if (!strcmp(a, "--model"))
+            o.model = v;
+        else if (!strcmp(a, "--seconds")) {
+            if (cli_real(prog, a, v, 0.001, 600, &o.seconds) != 0)
+                return 2;
+        } else if (!strcmp(a, "--backend")) {
+            o.backend = v;
+            if (!worldkv_backend_name_valid(v)) {
+                fprintf(stderr, "%s: --backend expects auto, cpu or vulkan, got '%s'\n", prog, v);
                 return 2;
             }
-        }
-        else if (!strcmp(argv[i], "--memory-every") && i + 1 < argc) {
-            long long x;
-            if (cli_whole("worldkv-bench", "--memory-every", argv[++i], 1, 100000, &x) != 0)
+        } else if (!strcmp(a, "--memory-every")) {
+            if (cli_whole(prog, a, v, 1, 100000, &x) != 0)
                 return 2;
             o.memory_every = (int)x;
-        } else if ((!strcmp(argv[i], "--frames") || !strcmp(argv[i], "--steps")) && i + 1 < argc) {
-            int frames = !strcmp(argv[i], "--frames");
-            long long x;
-            if (cli_whole("worldkv-bench", argv[i], argv[i + 1], frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
+        } else if (!strcmp(a, "--frames") || !strcmp(a, "--steps")) {
+            int frames = !strcmp(a, "--frames");
+            if (cli_whole(prog, a, v, frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
                 return 2;
             *(frames ? &o.frames : &o.steps) = (int)x;
-            i++;
-        }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        } else if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;
-        } else {
-            fprintf(stderr, "worldkv-bench: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
         }
     }
     if (!strcmp(argv[1], "devices"))

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -35,10 +36,29 @@ static void av_message(char *err, size_t n, const char *what, const char *path, 
         snprintf(err, n, "%s %s: %s", what, path, buf);
 }
 
+/* Extensions are matched in any case: a camera's CLIP.MP4 is an MP4. */
 static int ends_with(const char *s, const char *tail)
 {
     size_t a = strlen(s), b = strlen(tail);
-    return a >= b && !strcmp(s + a - b, tail);
+    return a >= b && !strcasecmp(s + a - b, tail);
+}
+
+int venc_check_path(const char *path, char *err, size_t n)
+{
+    if (!strcmp(path, "-") || ends_with(path, ".mp4") || ends_with(path, ".mkv") || ends_with(path, ".webm"))
+        return 0;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (ends_with(path, ".png") || ends_with(path, ".jpg") || ends_with(path, ".jpeg"))
+        snprintf(err, n, "'%s' names one image, and a video is many frames: write a PNG per frame with a "
+                         "number in the name (NAME%%05d.png), or a video (.mp4, .mkv, .webm)", path);
+    else if (!strchr(base, '.'))
+        snprintf(err, n, "'%s' has no extension, so its format is unknown: did you mean %s.mp4? (or .mkv, "
+                         ".webm, NAME%%05d.png, or - for Matroska on stdout)", path, path);
+    else
+        snprintf(err, n, "cannot tell the video format of '%s': use .mp4, .mkv, .webm, NAME%%05d.png (a PNG per "
+                         "frame) or - (Matroska to stdout)", path);
+    return -1;
 }
 
 /* Sends one frame (or NULL to flush) and writes every packet that comes out. */
@@ -105,13 +125,13 @@ int venc_open(const venc_options *o, venc **out, char *err, size_t n)
     av_log_set_level(AV_LOG_ERROR); /* the encoders' statistics are not for users */
     int to_stdout = !strcmp(o->path, "-");
     const char *format = to_stdout ? "matroska" : NULL;
-    int webm = ends_with(o->path, ".webm");
-    if (!to_stdout && !ends_with(o->path, ".mp4") && !ends_with(o->path, ".mkv") && !webm) {
-        snprintf(err, n, "cannot tell the video format of '%s': use .mp4, .mkv, .webm or - (Matroska to stdout)",
-                 o->path);
+    int webm = ends_with(o->path, ".webm"), mp4 = ends_with(o->path, ".mp4");
+    if (venc_check_path(o->path, err, n) != 0) {
         free(v);
         return -1;
     }
+    if (!to_stdout)
+        format = mp4 ? "mp4" : webm ? "webm" : "matroska"; /* FFmpeg guesses from lower-case names only */
     int rc = avformat_alloc_output_context2(&v->fmt, NULL, format, to_stdout ? NULL : o->path);
     if (rc < 0 || !v->fmt) {
         av_message(err, n, "cannot set up the video", o->path, rc);
@@ -150,6 +170,8 @@ int venc_open(const venc_options *o, venc **out, char *err, size_t n)
         av_opt_set(v->enc->priv_data, "deadline", "realtime", 0);
         av_opt_set(v->enc->priv_data, "cpu-used", "8", 0);
         av_opt_set_int(v->enc, "b", 0, 0); /* constant quality */
+        if (o->stream) /* libvpx holds 25 frames back by default (alt-ref look-ahead): 1.25 s of live edge */
+            av_opt_set_int(v->enc->priv_data, "lag-in-frames", 0, 0);
     } else {
         av_opt_set(v->enc->priv_data, "preset", "veryfast", 0);
         if (o->stream)
@@ -187,8 +209,15 @@ int venc_open(const venc_options *o, venc **out, char *err, size_t n)
     AVDictionary *opts = NULL;
     if (o->stream)
         v->fmt->flags |= AVFMT_FLAG_FLUSH_PACKETS;
-    if (o->stream && ends_with(o->path, ".mp4"))
+    /* Every MP4 is fragmented, the index (moov) first: a crash or a kill
+     * leaves every finished fragment playable, and a browser can start at
+     * once. A stream cuts a fragment at each keyframe (half a second); a
+     * file also after each second. */
+    if (mp4) {
         av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+        if (!o->stream)
+            av_dict_set(&opts, "frag_duration", "1000000", 0);
+    }
     if (o->stream && !ends_with(o->path, ".mp4"))
         av_dict_set(&opts, "cluster_time_limit", "500", 0); /* Matroska: a cluster per half second */
     rc = avformat_write_header(v->fmt, &opts);

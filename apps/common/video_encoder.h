@@ -1,10 +1,11 @@
 /* video_encoder: RGB frames to a video file through FFmpeg's libraries, in
  * the order of FFmpeg's doc/examples/mux.c. The container follows the file
- * name (.mp4, .mkv, .webm; "-" is Matroska on stdout); H.264 (libx264) by
- * default, VP9 for WebM. In stream mode the file stays playable while it
- * grows (fragmented MP4 or Matroska clusters, a keyframe every half second,
- * no B-frame delay), and stays playable if the writer dies. Used by every
- * app: one copy of this code. */
+ * name (.mp4, .mkv, .webm in any case; "-" is Matroska on stdout); H.264
+ * (libx264) by default, VP9 for WebM. MP4 is always fragmented with its
+ * index first, so a killed writer leaves a playable file. In stream mode the
+ * file plays while it grows (fragments or Matroska clusters each half
+ * second, a keyframe every half second, no B-frames, no encoder look-ahead).
+ * Used by every app: one copy of this code. */
 #ifndef WORLDKV_VIDEO_ENCODER_H
 #define WORLDKV_VIDEO_ENCODER_H
 
@@ -21,6 +22,9 @@ typedef struct venc_options {
     int stream;         /* playable while growing */
 } venc_options;
 
+/* 0 when path names a container venc writes; else -1, with a message that
+ * says what would work (a PNG sequence, a missing extension). */
+int venc_check_path(const char *path, char *err, size_t err_size);
 int venc_open(const venc_options *o, venc **out, char *err, size_t err_size);
 /* Encodes one width x height RGB8 frame (top row first). */
 int venc_write(venc *v, const uint8_t *rgb, char *err, size_t err_size);

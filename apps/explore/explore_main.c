@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app_start.h"
+#include "cli_args.h"
 #include "cli_number.h"
 #include "explore_hud.h"
 #include "explore_input.h"
@@ -73,7 +74,8 @@ static void usage(FILE *f)
             "  --backend B           auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto: a Vulkan GPU\n"
             "                        if there is one, else the native CPU kernels)\n"
             "  --script FILE         headless: actions from this script (docs/formats.md), not the keys\n"
-            "  --frames N            quit after N generated frames (with --script: default the script's length)\n"
+            "  --frames N            quit when N frames, the start frame included, have been shown (with\n"
+            "                        --script: default the script's actions + 1)\n"
             "  --screenshot-at LIST  PNG screenshots when frames N,M,... are on screen\n"
             "  --no-hud              start with the HUD hidden (Tab shows it)\n"
             "  --help-at-start       start with the help page shown\n"
@@ -113,48 +115,45 @@ static int parse_shots(const char *v, opts *o)
     return 0;
 }
 
+/* The flags first, then the options with values in the order parse() switches on. */
+static const cli_option explore_options[] = {
+    {"--help", 'h', 0},     {"--version", 0, 0},  {"--no-hud", 0, 0},       {"--profile", 0, 0},
+    {"--help-at-start", 0, 0},
+    {"--model", 0, 1},      {"--start", 0, 1},    {"--seed", 0, 1},         {"--world-seed", 0, 1},
+    {"--noise-seed", 0, 1}, {"--steps", 0, 1},    {"--size", 0, 1},         {"--filter", 0, 1},
+    {"--fps", 0, 1},        {"--mouse", 0, 1},    {"--memory-slots", 0, 1}, {"--record", 0, 1},
+    {"--record-scale", 0, 1}, {"--crf", 0, 1},    {"--out-dir", 0, 1},      {"--snapshot", 0, 1},
+    {"--device", 0, 1},     {"--script", 0, 1},   {"--frames", 0, 1},       {"--screenshot-at", 0, 1},
+    {"--backend", 0, 1},
+};
+enum { EXPLORE_FLAGS = 5 };
+
 static int parse(int argc, char **argv, opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    cli_args p;
+    cli_args_init(&p, "worldkv-explore", argc, argv, 1, explore_options,
+                  (int)(sizeof explore_options / sizeof explore_options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&p, &a, &v)) != 0) {
+        if (more < 0)
+            return 2;
+        int k = 0;
+        while (strcmp(explore_options[k].name, a))
+            k++;
+        if (k == 0) {
             usage(stdout);
             return 1;
         }
-        if (!strcmp(a, "--version")) {
+        if (k == 1) {
             printf("worldkv-explore %s\n", WORLDKV_VERSION_STRING);
             return 1;
         }
-        if (!strcmp(a, "--no-hud")) {
-            o->no_hud = 1;
+        if (k == 2 || k == 3 || k == 4) {
+            *(k == 2 ? &o->no_hud : k == 3 ? &o->profile : &o->help_at_start) = 1;
             continue;
         }
-        if (!strcmp(a, "--profile")) {
-            o->profile = 1;
-            continue;
-        }
-        if (!strcmp(a, "--help-at-start")) {
-            o->help_at_start = 1;
-            continue;
-        }
-        static const char *known[] = {"--model",  "--start", "--seed",         "--world-seed", "--noise-seed",
-                                      "--steps",  "--size",  "--filter",       "--fps",        "--mouse",
-                                      "--memory-slots", "--record", "--record-scale", "--crf", "--out-dir",
-                                      "--snapshot", "--device", "--script", "--frames", "--screenshot-at",
-                                      "--backend"};
-        int k = -1;
-        for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++)
-            if (!strcmp(a, known[j]))
-                k = j;
-        if (k < 0) {
-            fprintf(stderr, "worldkv-explore: unknown option '%s' (see worldkv-explore --help)\n", a);
-            return 2;
-        }
-        if (!v) {
-            fprintf(stderr, "worldkv-explore: %s needs a value\n", a);
-            return 2;
-        }
-        i++;
+        k -= EXPLORE_FLAGS;
         double x = 0;
         int bad = 0;
         switch (k) {
@@ -401,7 +400,7 @@ static int run_loop(app *ap)
             ap->rss_mib = rss_kb > 0 ? (double)rss_kb / 1024.0 : 0;
             fps_t0 = now, fps_frames = 0;
         }
-        if (st.finished && ap->o.frames && ap->shown.frame >= ap->o.frames)
+        if (st.finished && ap->o.frames && ap->shown.frame >= ap->o.frames - 1)
             break;
         if (st.failed && ap->o.script) { /* headless: nobody to read the message */
             status = 1;
@@ -515,7 +514,7 @@ int main(int argc, char **argv)
     }
     ap.input_ready = 1;
     if (o->script && !o->frames) /* a script run ends with the script */
-        o->frames = script.total_frames;
+        o->frames = script.total_frames + 1;
     xw_config c = {session, &ap.input, o->script ? &script : NULL, o->frames, o->fps, o->script != NULL,
                    o->record_scale, o->crf, o->snapshot ? o->snapshot : snapshot_default, o->record};
     if (xw_start(&c, &ap.worker, err, sizeof err) != 0)
@@ -528,7 +527,7 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "worldkv-explore: %lld frames in %.1f s (%.2f frames/s generated and shown); input to screen %.0f ms "
             "mean, %.0f ms max over %lld inputs; %lld screenshots\n",
-            (long long)ap.shown.frame, secs, secs > 0 ? (double)ap.displayed / secs : 0.0,
+            (long long)ap.shown.frame + 1, secs, secs > 0 ? (double)ap.displayed / secs : 0.0,
             ap.latency_count ? ap.latency_sum_ms / (double)ap.latency_count : 0.0, ap.latency_max_ms,
             (long long)ap.latency_count, (long long)ap.shots_written);
     if (ap.o.shot_count && ap.shots_written < ap.o.shot_count) {

@@ -80,7 +80,7 @@ static void publish(explore_worker *w)
     pthread_mutex_lock(&w->mutex);
     w->back.seq = w->front.seq + 1;
     frame_copy(&w->front, &w->back);
-    if (w->c.max_frames && w->back.frame >= w->c.max_frames)
+    if (w->c.max_frames && w->back.frame >= w->c.max_frames - 1)
         w->status.finished = 1;
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->mutex);
@@ -287,6 +287,8 @@ int xw_start(const xw_config *c, explore_worker **out, char *err, size_t n)
     }
     fill_back(w);
     frame_copy(&w->front, &w->back);
+    if (w->c.max_frames == 1) /* the start frame alone */
+        w->status.finished = 1;
     pthread_mutex_init(&w->mutex, NULL);
     pthread_cond_init(&w->wake, NULL);
     w->shown_seq = -1; /* lockstep: the start frame must be shown first */

@@ -19,7 +19,7 @@ typedef struct xw_config {
     worldkv_session *session;
     xin_state *input;
     const action_script *script; /* non-NULL: actions come from here, not the input */
-    int64_t max_frames;          /* 0: run until quit */
+    int64_t max_frames;          /* frames in all, the start frame (0) included; 0: run until quit */
     double fps_cap;              /* 0: as fast as the model runs */
     int lockstep;                /* wait until each frame is shown (headless runs: every frame shown once) */
     int record_scale;            /* recordings enlarge frames this many times */

@@ -12,6 +12,8 @@
 
 #include "app_start.h"
 #include "camera.h"
+#include "cli_args.h"
+#include "cli_number.h"
 #include "file_util.h"
 #include "frame_scale.h"
 #include "asset_path.h"
@@ -105,14 +107,16 @@ static void usage(FILE *f)
             "Generates a video with the world model, frame by frame, along an action script or\n"
             "camera path. With no options: world 1's start, the demo walk, worldkv.mp4.\n"
             "\n"
-            "  -o OUT               NAME.mp4, NAME.mkv, NAME.webm, NAME%%05d.png, or - (Matroska to\n"
+            "  -o, --out OUT        NAME.mp4, NAME.mkv, NAME.webm, NAME%%05d.png, or - (Matroska to\n"
             "                       stdout: worldkv-render -o - | ffplay -)   (default worldkv.mp4)\n"
+            "                       MP4 is written fragmented, index first: a killed render still plays\n"
             "  --model FILE         model (default %s)\n"
             "  --start IMAGE        start from this image (any format FFmpeg reads)\n"
             "  --world-seed N       or from world N's true first frame (default 1)\n"
             "  --actions FILE       action script (docs/formats.md; default assets/paths/demo_walk.txt)\n"
             "  --path FILE          or a camera path (poses relative to the start)\n"
-            "  --frames N           frames to generate (default: the script's length; --stream: until Ctrl-C)\n"
+            "  --frames N           frames in the video, the start frame included (default: the script's\n"
+            "                       actions + 1, or the path's keyframe span + 1; --stream: until Ctrl-C)\n"
             "  --fps N              frame rate of the video (default 20, the model's)\n"
             "  --seed S             noise seed (default 0): the same seed and actions give the same video\n"
             "  --steps N            denoising steps (default: the model's schedule; fewer is faster)\n"
@@ -125,59 +129,57 @@ static void usage(FILE *f)
             "                       if there is one, else the native CPU kernels)\n"
             "  --save-world FILE    save the world (memory, pose, noise state) at the end\n"
             "  --load-world FILE    continue a saved world (same model and --memory-slots)\n"
-            "  -q, --quiet          no progress bar\n"
+            "  -q, --quiet          print nothing but errors\n"
             "  -h, --help           this help\n",
             asset_path("models/student.safetensors", model_default, sizeof model_default));
 }
 
+static const cli_option render_options[] = {
+    {"--help", 'h', 0},  {"--version", 0, 0},      {"--quiet", 'q', 0},      {"--stream", 0, 0},
+    {"--side-by-side", 0, 0}, {"--out", 'o', 1},   {"--model", 0, 1},        {"--start", 0, 1},
+    {"--actions", 0, 1}, {"--path", 0, 1},         {"--save-world", 0, 1},   {"--load-world", 0, 1},
+    {"--backend", 0, 1}, {"--frames", 0, 1},       {"--fps", 0, 1},          {"--steps", 0, 1},
+    {"--crf", 0, 1},     {"--scale", 0, 1},        {"--memory-slots", 0, 1}, {"--seed", 0, 1},
+    {"--world-seed", 0, 1},
+};
+
 static int parse(int argc, char **argv, opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define VALUE()                                                                                                        \
-    do {                                                                                                               \
-        if (!v) {                                                                                                      \
-            fprintf(stderr, "worldkv-render: %s needs a value\n", a);                                                  \
-            return 2;                                                                                                  \
-        }                                                                                                              \
-        i++;                                                                                                           \
-    } while (0)
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    cli_args p;
+    cli_args_init(&p, "worldkv-render", argc, argv, 1, render_options,
+                  (int)(sizeof render_options / sizeof render_options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&p, &a, &v)) != 0) {
+        if (more < 0)
+            return 2;
+        if (!strcmp(a, "--help")) {
             usage(stdout);
             return 1;
         } else if (!strcmp(a, "--version")) {
             printf("worldkv-render %s\n", WORLDKV_VERSION_STRING);
             return 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        } else if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
         } else if (!strcmp(a, "--stream")) {
             o->stream = 1;
         } else if (!strcmp(a, "--side-by-side")) {
             o->side_by_side = 1;
-        } else if (!strcmp(a, "-o")) {
-            VALUE();
+        } else if (!strcmp(a, "--out")) {
             o->out = v;
         } else if (!strcmp(a, "--model")) {
-            VALUE();
             o->model = v;
         } else if (!strcmp(a, "--start")) {
-            VALUE();
             o->start = v;
         } else if (!strcmp(a, "--actions")) {
-            VALUE();
             o->actions = v;
         } else if (!strcmp(a, "--path")) {
-            VALUE();
             o->path = v;
         } else if (!strcmp(a, "--save-world")) {
-            VALUE();
             o->save = v;
         } else if (!strcmp(a, "--load-world")) {
-            VALUE();
             o->load = v;
         } else if (!strcmp(a, "--backend")) {
-            VALUE();
             if (!worldkv_backend_name_valid(v)) {
                 fprintf(stderr, "worldkv-render: --backend expects auto, cpu or vulkan, got '%s'\n", v);
                 return 2;
@@ -186,35 +188,21 @@ static int parse(int argc, char **argv, opts *o)
         } else {
             static const char *ints[] = {"--frames", "--fps", "--steps", "--crf", "--scale", "--memory-slots"};
             int *dst[] = {&o->frames, &o->fps, &o->steps, &o->crf, &o->scale, &o->memory_slots};
-            static const long lo[] = {1, 1, 0, 0, 1, 1}, hi[] = {100000000, 240, 8, 63, 16, 256};
-            int k = -1;
-            for (int j = 0; j < 6; j++)
-                if (!strcmp(a, ints[j]))
-                    k = j;
-            if (k >= 0 || !strcmp(a, "--seed") || !strcmp(a, "--world-seed")) {
-                VALUE();
-                char *end;
-                unsigned long long x = strtoull(v, &end, 10);
-                if (end == v || *end || v[0] == '-' || (k >= 0 && ((long)x < lo[k] || (long)x > hi[k]))) {
-                    if (k >= 0)
-                        fprintf(stderr, "worldkv-render: %s expects a whole number from %ld to %ld, got '%s'\n", a,
-                                lo[k], hi[k], v);
-                    else
-                        fprintf(stderr, "worldkv-render: %s expects a non-negative whole number, got '%s'\n", a, v);
+            static const long long lo[] = {1, 1, 0, 0, 1, 1}, hi[] = {100000000, 240, 8, 63, 16, 256};
+            long long x;
+            int j = 0;
+            while (j < 6 && strcmp(a, ints[j]))
+                j++;
+            if (j < 6) {
+                if (cli_whole("worldkv-render", a, v, lo[j], hi[j], &x) != 0)
                     return 2;
-                }
-                if (k >= 0)
-                    *dst[k] = (int)x;
-                else if (!strcmp(a, "--seed"))
-                    o->seed = x;
-                else
-                    o->world_seed = x;
+                *dst[j] = (int)x;
             } else {
-                fprintf(stderr, "worldkv-render: unknown option '%s' (see worldkv-render --help)\n", a);
-                return 2;
+                if (cli_whole("worldkv-render", a, v, 0, 1000000000000000000LL, &x) != 0)
+                    return 2;
+                *(!strcmp(a, "--seed") ? &o->seed : &o->world_seed) = (uint64_t)x;
             }
         }
-#undef VALUE
     }
     if (o->actions && o->path) {
         fprintf(stderr, "worldkv-render: give --actions or --path, not both\n");
@@ -263,14 +251,16 @@ int main(int argc, char **argv)
                         "keyframe, or give --frames N to hold that pose for N frames\n", o.path);
         return 1;
     }
-    int frames = o.frames ? o.frames : (o.stream ? 0 : (o.path ? cpath.total_frames - 1 : script.total_frames));
+    /* frames in the file, the start frame included (as ffmpeg's -frames:v counts); 0: until a signal */
+    int frames = o.frames ? o.frames : (o.stream ? 0 : (o.path ? cpath.total_frames : script.total_frames + 1));
     int status = 1, png = o.png;
     /* before the model loads and the frames are made: outputs that cannot be
      * written fail now, not after a long run */
     char first_png[1200];
     if (png)
         png_pattern_name(o.out, &o.png_name, 0, first_png, sizeof first_png);
-    if ((strcmp(o.out, "-") && file_check_writable(png ? first_png : o.out, err, sizeof err) != 0) ||
+    if ((!png && venc_check_path(o.out, err, sizeof err) != 0) ||
+        (strcmp(o.out, "-") && file_check_writable(png ? first_png : o.out, err, sizeof err) != 0) ||
         (o.save && file_check_writable(o.save, err, sizeof err) != 0)) {
         fprintf(stderr, "worldkv-render: %s\n", err);
         return 1;
@@ -320,9 +310,11 @@ int main(int argc, char **argv)
     float pose[5];
     memcpy(pose, wo.start_pose, sizeof pose);
     int written = 0;
-    double t0 = progress_now_s();
+    double t0 = progress_now_s(), status_shown = 0;
+    /* an unlimited stream has no bar to fill: a live status line instead, on a terminal */
+    int live_status = !frames && !o.quiet && isatty(STDERR_FILENO);
     /* a signal during set-up still writes the start frame: the file plays */
-    for (int t = 0; (frames == 0 || t <= frames) && (t == 0 || !g_stop); t++) {
+    for (int t = 0; (frames == 0 || t < frames) && (t == 0 || !g_stop); t++) {
         if (t == 0) {
             if (worldkv_session_last_rgb(s, gen, err, sizeof err) != 0)
                 goto fail_msg;
@@ -353,9 +345,17 @@ int main(int argc, char **argv)
             goto fail_msg;
         }
         written++;
-        progress_update(&bar, t);
+        progress_update(&bar, t + 1);
+        double now = progress_now_s();
+        if (live_status && now - status_shown >= 0.5) {
+            fprintf(stderr, "\rworldkv-render: %d frames in %.0f s (%.1f frames/s) to %s; Ctrl-C stops  ", written,
+                    now - t0, written / (now - t0), o.out);
+            status_shown = now;
+        }
     }
     progress_end(&bar);
+    if (status_shown > 0)
+        fputc('\n', stderr);
     if (v) {
         int bad = venc_close(v, err, sizeof err);
         v = NULL;
@@ -365,8 +365,9 @@ int main(int argc, char **argv)
     if (o.save && worldkv_session_save(s, o.save, err, sizeof err) != 0)
         goto fail_msg;
     double secs = progress_now_s() - t0;
-    fprintf(stderr, "worldkv-render: %d frames to %s in %.1f s (%.1f frames/s)%s\n", written, o.out, secs,
-            secs > 0 ? written / secs : 0.0, g_stop ? ", stopped by a signal; the file is complete" : "");
+    if (!o.quiet)
+        fprintf(stderr, "worldkv-render: %d frames to %s in %.1f s (%.1f frames/s)%s\n", written, o.out, secs,
+                secs > 0 ? written / secs : 0.0, g_stop ? ", stopped by a signal; the file is complete" : "");
     status = 0;
     goto done;
 fail_msg:

@@ -30,10 +30,11 @@ expect 1 "cannot open model /nonexistent.safetensors" -- "$bin" --model /nonexis
 expect 1 "cannot open image /nonexistent.png" -- x --start /nonexistent.png --frames 1
 expect 1 "no display to open a window on" -- env -u DISPLAY -u WAYLAND_DISPLAY "$bin" --model "$model"
 
-# headless: a script drives it; every frame is shown once, screenshots at frames 0 and 12
+# headless: a script drives it; every frame is shown once, screenshots at frames 0 and 12;
+# --frames 13 means 13 frames, the start frame included
 mkdir "$tmp/h"
 printf '4 forward\n4 turn_right\n4 forward run\n' > "$tmp/walk.txt"
-expect 0 "12 frames in" -- x --script "$tmp/walk.txt" --frames 12 --screenshot-at 0,12 --out-dir "$tmp/h" \
+expect 0 "13 frames in" -- x --script "$tmp/walk.txt" --frames=13 --screenshot-at 0,12 --out-dir "$tmp/h" \
   --record "$tmp/h/rec.mkv" --no-hud
 checks=$((checks + 1))
 [ -f "$tmp/h/shot-00000.png" ] && [ -f "$tmp/h/shot-00012.png" ] || fail "headless screenshots missing: $(ls "$tmp/h")"
@@ -41,7 +42,8 @@ cmp -s "$tmp/h/shot-00000.png" "$tmp/h/shot-00012.png" && fail "the screenshot d
 checks=$((checks + 1))
 [ "$(frames_of "$tmp/h/rec.mkv")" = "256,256,13" ] || fail "headless recording: $(frames_of "$tmp/h/rec.mkv")"
 
-expect 0 "12 frames in" -- x --script "$tmp/walk.txt" --profile --out-dir "$tmp/h"  # a script run ends with it
+expect 0 "13 frames in" -- x --script "$tmp/walk.txt" --profile --out-dir "$tmp/h"  # a script run ends with it
+expect 0 "1 frames in" -- x --frames 1 --no-hud
 
 # the device lost mid-run (the engine's test hook): a clear error, exit 1
 # in a headless run, and the recording so far plays

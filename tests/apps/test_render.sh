@@ -10,27 +10,50 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/../cli_lib.sh"
 frames_of() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height,r_frame_rate -of csv=p=0 "$1" 2>/dev/null; }
-r() { "$bin" --model "$model" -q "$@"; }
+r() { "$bin" --model "$model" "$@"; }
 
 expect 0 "usage: worldkv-render" -- "$bin" --help
 for ext in mp4 mkv webm; do
-  expect 0 "6 frames to" -- r --frames 5 -o "$tmp/out.$ext"
+  expect 0 "5 frames to" -- r --frames 5 -o "$tmp/out.$ext"
   checks=$((checks + 1))
-  [ "$(frames_of "$tmp/out.$ext")" = "256,256,20/1,6" ] || fail "out.$ext: $(frames_of "$tmp/out.$ext")"
+  [ "$(frames_of "$tmp/out.$ext")" = "256,256,20/1,5" ] || fail "out.$ext: $(frames_of "$tmp/out.$ext")"
 done
-expect 0 "4 frames to" -- r --frames 3 -o "$tmp/f_%05d.png"
+expect 0 "3 frames to" -- r --frames 3 -o "$tmp/f_%05d.png"
 checks=$((checks + 1))
-[ "$(ls "$tmp"/f_*.png | wc -l)" -eq 4 ] || fail "expected 4 PNG frames"
+[ "$(ls "$tmp"/f_*.png | wc -l)" -eq 3 ] || fail "expected 3 PNG frames"
 expect 0 "" -- r --frames 2 --side-by-side --scale 2 -o "$tmp/sbs.mp4"
 checks=$((checks + 1))
-[ "$(frames_of "$tmp/sbs.mp4")" = "256,128,20/1,3" ] || fail "side by side: $(frames_of "$tmp/sbs.mp4")"
+[ "$(frames_of "$tmp/sbs.mp4")" = "256,128,20/1,2" ] || fail "side by side: $(frames_of "$tmp/sbs.mp4")"
 checks=$((checks + 1))
-[ "$(r --frames 4 -o - 2>/dev/null | ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 - 2>/dev/null)" = 5 ] \
+[ "$(r --frames 4 -o - 2>/dev/null | ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 - 2>/dev/null)" = 4 ] \
   || fail "stdout pipe"
+
+# the option habits every tool shares: --opt=value, clustered short flags,
+# "--", -q that prints nothing, and --frames N giving N frames (1: the start
+# frame alone)
+expect 0 "2 frames to" -- r --frames=2 --out="$tmp/eq.mkv"
+checks=$((checks + 1))
+[ "$(frames_of "$tmp/eq.mkv")" = "256,256,20/1,2" ] || fail "--opt=value: $(frames_of "$tmp/eq.mkv")"
+checks=$((checks + 1))
+out=$("$bin" --model "$model" --frames 1 -qo "$tmp/one.mp4" 2>&1) && [ -z "$out" ] \
+  || fail "-qo: status $? or output '$out'"
+[ "$(frames_of "$tmp/one.mp4")" = "256,256,20/1,1" ] || fail "--frames 1: $(frames_of "$tmp/one.mp4")"
+expect 0 "2 frames to" -- r --frames 2 -o"$tmp/joined.mkv"
+expect 2 "unexpected argument 'stray'" -- r --frames 2 -o "$tmp/x.mkv" -- stray
+expect 2 "--stream=1" -- r --stream=1
+expect 2 "--frames needs a value" -- r --frames
+expect 2 "unknown option '-z'" -- r -qz
+# extensions in any case; near-miss names say what would work
+expect 0 "2 frames to" -- r --frames 2 -o "$tmp/UPPER.MP4"
+checks=$((checks + 1))
+[ "$(frames_of "$tmp/UPPER.MP4")" = "256,256,20/1,2" ] || fail "upper-case .MP4: $(frames_of "$tmp/UPPER.MP4")"
+expect 1 "NAME%05d.png" -- r --frames 2 -o "$tmp/still.png"
+expect 1 "did you mean .*x.mp4" -- r --frames 2 -o "$tmp/x"
+expect 1 "use .mp4, .mkv, .webm" -- r --frames 2 -o "$tmp/x.mov"
 
 # streaming until Ctrl-C: the file is finished and plays. Wait until a
 # fragment is on disk (set-up is slow under the sanitizers), then stop it.
-"$bin" --model "$model" -q --stream -o "$tmp/live.mp4" 2> "$tmp/live.err" &
+"$bin" --model "$model" --stream -o "$tmp/live.mp4" 2> "$tmp/live.err" &
 interrupt_when_grown "$tmp/live.mp4" 2000 $!
 status=$?
 [ $status -ne 124 ] || fail "the stream did not stop within 60 s of SIGINT"
@@ -39,6 +62,24 @@ checks=$((checks + 1))
 grep -q "stopped by a signal; the file is complete" "$tmp/live.err" || fail "no stop message: $(cat "$tmp/live.err")"
 n=$(frames_of "$tmp/live.mp4" | cut -d, -f4)
 [ "${n:-0}" -ge 2 ] || fail "the stopped stream does not play ($n frames)"
+
+# an unlimited stream on a terminal shows a live status line (script gives it a TTY)
+timeout -s INT 8 script -qec "'$bin' --model '$model' --stream -o '$tmp/tty.mkv'" /dev/null > "$tmp/tty.out" 2>&1
+checks=$((checks + 1))
+grep -q "frames/s) to $tmp/tty.mkv; Ctrl-C stops" "$tmp/tty.out" || fail "no live status line on a TTY: $(cat "$tmp/tty.out")"
+
+# a plain MP4 render killed with SIGKILL half way: what reached the disk
+# plays (MP4 is written fragmented, index first)
+"$bin" --model "$model" -q --frames 100000 -o "$tmp/killed.mp4" &
+pid=$!
+for _ in $(seq 1 240); do
+  [ -s "$tmp/killed.mp4" ] && [ "$(stat -c %s "$tmp/killed.mp4")" -gt 100000 ] && break
+  sleep 0.5
+done
+kill -KILL $pid; wait $pid 2>/dev/null
+n=$(frames_of "$tmp/killed.mp4" | cut -d, -f4)
+checks=$((checks + 1))
+[ "${n:-0}" -ge 20 ] || fail "a killed MP4 render left $(stat -c %s "$tmp/killed.mp4") bytes and ${n:-0} readable frames"
 
 ln -s /dev/full "$tmp/full.mkv"
 expect 1 "the disk is full" -- r --frames 40 -o "$tmp/full.mkv"
@@ -54,9 +95,9 @@ expect 1 "cannot open image /nonexistent.png" -- r --start /nonexistent.png -o "
 # would be reported first otherwise), so a long run cannot end in losing it
 expect 2 "a PNG sequence needs one frame number" -- r --frames 2 -o "$tmp/out%.png"
 expect 2 "a PNG sequence needs one frame number" -- r --frames 2 -o "$tmp/out%d%d.png"
-expect 0 "3 frames to" -- r --frames 2 -o "$tmp/g%d_%%.png"
+expect 0 "2 frames to" -- r --frames 2 -o "$tmp/g%d_%%.png"
 checks=$((checks + 1))
-[ -s "$tmp/g2_%.png" ] || fail "%d and %% in a PNG pattern: $(ls "$tmp")"
+[ -s "$tmp/g1_%.png" ] || fail "%d and %% in a PNG pattern: $(ls "$tmp")"
 expect 1 "cannot create /nonexistent/x.mp4" -- "$bin" --model /nonexistent.safetensors -q -o /nonexistent/x.mp4
 expect 1 "cannot create /nonexistent/w.snap" -- \
   "$bin" --model /nonexistent.safetensors -q -o "$tmp/x.mp4" --save-world /nonexistent/w.snap
@@ -65,7 +106,7 @@ expect 1 "cannot read snapshot $tmp/none.snap" -- "$bin" --model /nonexistent.sa
 # a camera path of one keyframe: an error, not an endless render; with --frames, a still camera
 printf '0 0 1.6 0 0 0\n' > "$tmp/one.txt"
 expect 1 "holds one keyframe" -- timeout 60 "$bin" --model "$model" -q --path "$tmp/one.txt" -o "$tmp/x.mp4"
-expect 0 "3 frames to" -- timeout 60 "$bin" --model "$model" -q --path "$tmp/one.txt" --frames 2 -o "$tmp/x.mp4"
+expect 0 "2 frames to" -- timeout 60 "$bin" --model "$model" --path "$tmp/one.txt" --frames 2 -o "$tmp/x.mp4"
 
 # a 16,000 x 16,000 PNG as the start (one that compresses to 0.7 MB): refused
 # before decoding, at a small peak memory (it once took 905 MB before being
@@ -100,7 +141,7 @@ checks=$((checks + 1))
 
 # save a world, continue it
 expect 0 "" -- r --frames 5 -o "$tmp/a.mkv" --save-world "$tmp/w.snap"
-expect 0 "4 frames to" -- r --frames 3 -o "$tmp/b.mkv" --load-world "$tmp/w.snap"
+expect 0 "3 frames to" -- r --frames 3 -o "$tmp/b.mkv" --load-world "$tmp/w.snap"
 # two processes saving one snapshot path at once: each save is whole, none fails
 for round in 1 2 3; do
   r --frames 2 -o "$tmp/p1.mkv" --save-world "$tmp/same.snap" 2> "$tmp/p1.err" & p1=$!
@@ -108,7 +149,7 @@ for round in 1 2 3; do
   checks=$((checks + 1))
   wait $p1 && wait $p2 || fail "concurrent saves, round $round: $(cat "$tmp/p1.err" "$tmp/p2.err")"
 done
-expect 0 "3 frames to" -- r --frames 2 -o "$tmp/p3.mkv" --load-world "$tmp/same.snap"
+expect 0 "2 frames to" -- r --frames 2 -o "$tmp/p3.mkv" --load-world "$tmp/same.snap"
 checks=$((checks + 1))
 [ -z "$(ls "$tmp" | grep 'same.snap.')" ] || fail "temporary snapshot files left behind: $(ls "$tmp")"
 head -c 100 "$tmp/w.snap" > "$tmp/bad.snap"

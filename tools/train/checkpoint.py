@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from model import Config, Student
+from model import Config, Student, rescale_gates
 from safetensors_io import read_safetensors
 
 
@@ -14,7 +14,9 @@ def config_from_dict(d):
     return Config(**{k: v for k, v in d.items() if k in Config.__dataclass_fields__})
 
 
-def load_student(path):
+def load_student(path, raw=False):
+    """The EMA weights of a checkpoint (or its current weights, raw), with a
+    training-only gate_scale folded into them."""
     if path.endswith(".safetensors"):
         tensors, meta = read_safetensors(path)
         cfg = config_from_dict(json.loads(meta["config"])["model"])
@@ -23,7 +25,8 @@ def load_student(path):
     else:
         state = torch.load(path)
         cfg = config_from_dict(state["config"])
+        scale, cfg.gate_scale = cfg.gate_scale, 1.0
         model = Student(cfg)
-        model.load_state_dict(state["ema"])
+        model.load_state_dict(rescale_gates(dict(state["model" if raw else "ema"]), scale))
     # the exported config may ship a shorter schedule than was trained
     return model.eval()

@@ -149,9 +149,7 @@ def main():
         return
     if not args.out:
         ap.error("--checkpoint needs --out")
-    model = load_student(args.checkpoint)
-    if args.raw:
-        model.load_state_dict(torch.load(args.checkpoint)["model"])
+    model = load_student(args.checkpoint, raw=args.raw)
     if args.steps:
         if not 1 <= args.steps <= len(model.cfg.schedule):
             ap.error(f"--steps must be 1 to {len(model.cfg.schedule)}")

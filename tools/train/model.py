@@ -56,6 +56,9 @@ class Config:
     head_gates: int = 0             # 0, or 2: per-pixel gates that blend the output towards the previous-frame
                                     # warp and then the memory warp (a still camera can copy exactly, a return
                                     # can restore the remembered view); files without the key mean 0
+    gate_scale: float = 1.0         # training only: the gate logits are gate_scale x rgb_conv2's gate outputs,
+                                    # so Adam (which moves a weight about lr a step) moves them gate_scale times
+                                    # faster; folded into the weights (and dropped) on export and pack
 
     @property
     def tokens(self):
@@ -64,7 +67,22 @@ class Config:
     def to_dict(self):
         d = asdict(self)
         d["schedule"] = list(self.schedule)
+        if d["gate_scale"] == 1.0:
+            del d["gate_scale"]   # exported files keep the engine's key set
         return d
+
+
+def rescale_gates(state, factor):
+    """Multiplies the gate outputs of rgb_conv2 (channels 3..) in a state dict
+    by factor, in place: factor = old gate_scale / new gate_scale keeps the
+    function while changing how fast training moves the gates."""
+    if factor == 1.0 or state["rgb_conv2.weight"].shape[0] <= 3:
+        return state
+    w, b = state["rgb_conv2.weight"].clone(), state["rgb_conv2.bias"].clone()
+    w[3:] *= factor
+    b[3:] *= factor
+    state["rgb_conv2.weight"], state["rgb_conv2.bias"] = w, b
+    return state
 
 
 def patchify(x, p):
@@ -200,6 +218,8 @@ class Student(nn.Module):
         y = self.rgb_conv2(F.gelu(self.rgb_conv1(torch.cat([feat, cond_img[:, 0:cfg.head_cond]], 1)), approximate="tanh"))
         out = base + y[:, 0:3]
         if cfg.head_gates:
+            if cfg.gate_scale != 1.0:
+                y = torch.cat([y[:, 0:3], y[:, 3:] * cfg.gate_scale], 1)
             out = out + torch.sigmoid(y[:, 3:4]) * cond_img[:, 3:4] * (cond_img[:, 0:3] - out)
             out = out + torch.sigmoid(y[:, 4:5]) * cond_img[:, 7:8] * (cond_img[:, 4:7] - out)
         return out

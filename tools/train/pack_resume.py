@@ -14,6 +14,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import rescale_gates  # noqa: E402
 from safetensors_io import write_safetensors  # noqa: E402
 
 
@@ -22,8 +23,11 @@ def main():
         sys.exit(__doc__)
     state = torch.load(sys.argv[1])
     os.makedirs(os.path.dirname(os.path.abspath(sys.argv[2])), exist_ok=True)
-    write_safetensors(sys.argv[2], {k: v.float() for k, v in state["model"].items()},
-                      {"config": json.dumps(state["config"]), "step": str(state["step"])})
+    # a training-only gate_scale is folded in: resume files hold the engine's parametrisation
+    config = dict(state["config"])
+    weights = rescale_gates(dict(state["model"]), config.pop("gate_scale", 1.0))
+    write_safetensors(sys.argv[2], {k: v.float() for k, v in weights.items()},
+                      {"config": json.dumps(config), "step": str(state["step"])})
     print(f"packed step {state['step']} into {sys.argv[2]}")
     if "disc" in state:
         disc_path = sys.argv[2].replace(".safetensors", "") + ".disc.safetensors"

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import Dataset  # noqa: E402
-from model import GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip  # noqa: E402
+from model import (GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip,  # noqa: E402
+                   rescale_gates)
 from retrieval import retrieve  # noqa: E402
 from selfforce import PatchDiscriminator, clip_indices, knowable_mask, rollout, triples  # noqa: E402
 from warp import warp  # noqa: E402
@@ -248,7 +249,7 @@ def same_shapes(saved, cfg):
     """A run may go on with another warp filter, or grow its head from 4 to 8
     conditioning channels or from 0 to 2 gates (grow_head); everything else
     must match."""
-    free = ("warp_filter", "head_cond", "head_gates")
+    free = ("warp_filter", "head_cond", "head_gates", "gate_scale")
     a = {k: v for k, v in saved.items() if k not in free}
     b = {k: v for k, v in cfg.to_dict().items() if k not in free}
     return a == b and saved.get("head_cond", 4) <= cfg.head_cond and saved.get("head_gates", 0) <= cfg.head_gates
@@ -358,6 +359,9 @@ def main():
                          "saved with 4 grows to 8, the new weights at zero)")
     ap.add_argument("--head-gates", type=int, choices=(0, 2), default=0,
                     help="2: per-pixel gates blend the output towards the previous-frame warp and the memory warp")
+    ap.add_argument("--gate-scale", type=float, default=1.0,
+                    help="the gate logits are this times their conv outputs, so the gates learn this many times "
+                         "faster (a reparametrisation: export and pack_resume fold it into the weights)")
     ap.add_argument("--warp-filter", choices=("bilinear", "catmull_rom"), default="catmull_rom",
                     help="how the warp samples (a resumed run may switch: it changes no weight)")
     ap.add_argument("--self-forcing", type=float, default=0.0,
@@ -386,6 +390,7 @@ def main():
     cfg.warp_filter = args.warp_filter
     cfg.head_cond = args.head_cond
     cfg.head_gates = args.head_gates
+    cfg.gate_scale = args.gate_scale
     model = Student(cfg)
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
@@ -400,6 +405,9 @@ def main():
         if not same_shapes(state["config"], cfg):
             sys.exit(f"{ckpt_path} holds another config; use another --run")
         grown = grow_head(state["model"], state["ema"], cfg)
+        factor = state["config"].get("gate_scale", 1.0) / cfg.gate_scale
+        rescale_gates(state["model"], factor)
+        rescale_gates(state["ema"], factor)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         if "opt" in state:
@@ -428,8 +436,9 @@ def main():
         if not same_shapes(json.loads(meta["config"]), cfg):
             sys.exit(f"{args.init_model} holds another config")
         grow_head(weights, ema_weights, cfg)
-        model.load_state_dict(weights)
-        ema.load_state_dict(ema_weights)
+        # resume files and exports hold gate_scale 1 (pack_resume and export fold it in)
+        model.load_state_dict(rescale_gates(weights, 1.0 / cfg.gate_scale))
+        ema.load_state_dict(rescale_gates(ema_weights, 1.0 / cfg.gate_scale))
         step = int(meta["step"])
         warm_from = step  # the optimiser's moments were not kept: warm up again from here
         if args.init_disc:

@@ -10,19 +10,10 @@ void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, CLI_NAME ": error: ");
+    fprintf(stderr, CLI_NAME ": ");
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-const char *cli_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        cli_error("%s needs a value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
 }
 
 int cli_int(const char *flag, const char *text, long lo, long hi, int *out)
@@ -62,10 +53,4 @@ int cli_float(const char *flag, const char *text, float *out)
     }
     *out = (float)v;
     return 0;
-}
-
-int cli_unknown(const char *command, const char *arg)
-{
-    cli_error("unknown option '%s' for '%s' (see '" CLI_NAME " %s --help')", arg, command, command);
-    return 2;
 }

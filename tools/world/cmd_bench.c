@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "progress.h"
@@ -48,29 +49,37 @@ static int parse_sizes(const char *text, int *sizes, int *count)
     return *count ? 0 : -1;
 }
 
+static const cli_option bench_options[] = {
+    {"--help", 'h', 0}, {"--json", 0, 0}, {"--sizes", 0, 1}, {"--seconds", 0, 1},
+};
+
 int cmd_bench(int argc, char **argv)
 {
     int sizes[BENCH_MAX_SIZES] = {64, 128, 256}, count = 3, json = 0;
     float seconds = 1.0f;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    cli_args args;
+    cli_args_init(&args, CLI_NAME " bench", argc, argv, 1, bench_options,
+                  (int)(sizeof bench_options / sizeof bench_options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&args, &a, &v)) != 0) {
+        if (more < 0)
+            return 2;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (!strcmp(a, "--sizes")) {
-            if (!(v = cli_value(argc, argv, &i)) || parse_sizes(v, sizes, &count))
+            if (parse_sizes(v, sizes, &count))
                 return 2;
         } else if (!strcmp(a, "--seconds")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_float(a, v, &seconds))
+            if (cli_float(a, v, &seconds))
                 return 2;
             if (seconds <= 0.0f || seconds > 600.0f) {
                 cli_error("--seconds must be in (0, 600]");
                 return 2;
             }
-        } else {
-            return cli_unknown("bench", a);
         }
     }
     char err[256];

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "dataset.h"
@@ -33,12 +34,25 @@ static void usage(FILE *out)
             RENDER_MIN_SIZE, RENDER_MAX_SIZE, WORLD_MIN_CELLS, WORLD_MAX_CELLS, WORLD_DEFAULT_CELLS);
 }
 
+static const cli_option dataset_options[] = {
+    {"--help", 'h', 0},        {"--force", 0, 0},          {"--no-depth", 0, 0},      {"--quiet", 'q', 0},
+    {"--out", 'o', 1},         {"--episodes", 0, 1},       {"--frames", 0, 1},        {"--size", 0, 1},
+    {"--seed", 0, 1},          {"--world-seed", 0, 1},     {"--episodes-per-world", 0, 1},
+    {"--world-cells", 0, 1},   {"--shard-episodes", 0, 1}, {"--threads", 'j', 1},
+};
+
 int cmd_dataset(int argc, char **argv)
 {
     dataset_params p;
     dataset_default_params(&p);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    cli_args args;
+    cli_args_init(&args, CLI_NAME " dataset", argc, argv, 1, dataset_options,
+                  (int)(sizeof dataset_options / sizeof dataset_options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&args, &a, &v)) != 0) {
+        if (more < 0)
+            return 2;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
@@ -49,39 +63,35 @@ int cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             p.quiet = 1;
         } else if (!strcmp(a, "--out") || !strcmp(a, "-o")) {
-            if (!(v = cli_value(argc, argv, &i)))
-                return 2;
             p.out_dir = v;
         } else if (!strcmp(a, "--episodes")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 10000000, &p.episodes))
+            if (cli_int(a, v, 1, 10000000, &p.episodes))
                 return 2;
         } else if (!strcmp(a, "--frames")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 100000, &p.frames))
+            if (cli_int(a, v, 1, 100000, &p.frames))
                 return 2;
         } else if (!strcmp(a, "--size")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, RENDER_MIN_SIZE, RENDER_MAX_SIZE, &p.size))
+            if (cli_int(a, v, RENDER_MIN_SIZE, RENDER_MAX_SIZE, &p.size))
                 return 2;
         } else if (!strcmp(a, "--seed")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_u64(a, v, &p.seed))
+            if (cli_u64(a, v, &p.seed))
                 return 2;
         } else if (!strcmp(a, "--world-seed")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_u64(a, v, &p.world_seed))
+            if (cli_u64(a, v, &p.world_seed))
                 return 2;
             p.has_world_seed = 1;
         } else if (!strcmp(a, "--episodes-per-world")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 1000000, &p.episodes_per_world))
+            if (cli_int(a, v, 1, 1000000, &p.episodes_per_world))
                 return 2;
         } else if (!strcmp(a, "--world-cells")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, WORLD_MIN_CELLS, WORLD_MAX_CELLS, &p.world_cells))
+            if (cli_int(a, v, WORLD_MIN_CELLS, WORLD_MAX_CELLS, &p.world_cells))
                 return 2;
         } else if (!strcmp(a, "--shard-episodes")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 1000000, &p.shard_episodes))
+            if (cli_int(a, v, 1, 1000000, &p.shard_episodes))
                 return 2;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--threads")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 0, 256, &p.threads))
+            if (cli_int(a, v, 0, 256, &p.threads))
                 return 2;
-        } else {
-            return cli_unknown("dataset", a);
         }
     }
     if (!p.out_dir) {

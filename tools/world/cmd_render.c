@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "camera.h"
+#include "cli_args.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "frame_sink.h"
@@ -55,44 +56,49 @@ typedef struct render_opts {
     int cells, size, frames, quiet;
 } render_opts;
 
+static const cli_option render_options[] = {
+    {"--help", 'h', 0},    {"--quiet", 'q', 0}, {"--out", 'o', 1},  {"--path", 0, 1},
+    {"--actions", 0, 1},   {"--poses", 0, 1},   {"--start", 0, 1},  {"--seed", 0, 1},
+    {"--world-cells", 0, 1}, {"--size", 0, 1},  {"--frames", 0, 1},
+};
+
 static int parse(int argc, char **argv, render_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    cli_args args;
+    cli_args_init(&args, CLI_NAME " render", argc, argv, 1, render_options,
+                  (int)(sizeof render_options / sizeof render_options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&args, &a, &v)) != 0) {
+        if (more < 0)
+            return 2;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--out")) {
-            if (!(o->out = cli_value(argc, argv, &i)))
-                return 2;
+            o->out = v;
         } else if (!strcmp(a, "--path")) {
-            if (!(o->path_file = cli_value(argc, argv, &i)))
-                return 2;
+            o->path_file = v;
         } else if (!strcmp(a, "--actions")) {
-            if (!(o->actions_file = cli_value(argc, argv, &i)))
-                return 2;
+            o->actions_file = v;
         } else if (!strcmp(a, "--poses")) {
-            if (!(o->poses_file = cli_value(argc, argv, &i)))
-                return 2;
+            o->poses_file = v;
         } else if (!strcmp(a, "--start")) {
-            if (!(o->start = cli_value(argc, argv, &i)))
-                return 2;
+            o->start = v;
         } else if (!strcmp(a, "--seed")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_u64(a, v, &o->seed))
+            if (cli_u64(a, v, &o->seed))
                 return 2;
         } else if (!strcmp(a, "--world-cells")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, WORLD_MIN_CELLS, WORLD_MAX_CELLS, &o->cells))
+            if (cli_int(a, v, WORLD_MIN_CELLS, WORLD_MAX_CELLS, &o->cells))
                 return 2;
         } else if (!strcmp(a, "--size")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, RENDER_MIN_SIZE, RENDER_MAX_SIZE, &o->size))
+            if (cli_int(a, v, RENDER_MIN_SIZE, RENDER_MAX_SIZE, &o->size))
                 return 2;
         } else if (!strcmp(a, "--frames")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, SCRIPT_MAX_FRAMES, &o->frames))
+            if (cli_int(a, v, 1, SCRIPT_MAX_FRAMES, &o->frames))
                 return 2;
-        } else {
-            return cli_unknown("render", a);
         }
     }
     if (!o->out) {
@@ -218,8 +224,9 @@ int cmd_render(int argc, char **argv)
             goto done;
         }
     }
-    fprintf(stderr, "rendered %d frames of %dx%d from world %llu to %s\n", frames, o.size, o.size,
-            (unsigned long long)o.seed, o.out);
+    if (!o.quiet)
+        fprintf(stderr, CLI_NAME " render: %d frames of %dx%d from world %llu to %s\n", frames, o.size, o.size,
+                (unsigned long long)o.seed, o.out);
     status = 0;
 done:
     if (sink_open)

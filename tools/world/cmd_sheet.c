@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "dataset.h"
@@ -64,37 +65,45 @@ static void draw_map(const world *w, const cam_pose *poses, int frames, uint8_t 
     }
 }
 
+static const cli_option sheet_options[] = {
+    {"--help", 'h', 0}, {"--out", 'o', 1},     {"--seed", 0, 1}, {"--episodes", 0, 1},
+    {"--frames", 0, 1}, {"--columns", 0, 1},   {"--size", 0, 1},
+};
+
 int cmd_sheet(int argc, char **argv)
 {
     const char *out = NULL;
     dataset_params p;
     dataset_default_params(&p);
     int rows = 4, columns = 8, size = 96;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    cli_args args;
+    cli_args_init(&args, CLI_NAME " sheet", argc, argv, 1, sheet_options,
+                  (int)(sizeof sheet_options / sizeof sheet_options[0]));
+    const char *a, *v;
+    int more;
+    while ((more = cli_args_next_named(&args, &a, &v)) != 0) {
+        if (more < 0)
+            return 2;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--out")) {
-            if (!(out = cli_value(argc, argv, &i)))
-                return 2;
+            out = v;
         } else if (!strcmp(a, "--seed")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_u64(a, v, &p.seed))
+            if (cli_u64(a, v, &p.seed))
                 return 2;
         } else if (!strcmp(a, "--episodes")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 64, &rows))
+            if (cli_int(a, v, 1, 64, &rows))
                 return 2;
         } else if (!strcmp(a, "--frames")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 100000, &p.frames))
+            if (cli_int(a, v, 1, 100000, &p.frames))
                 return 2;
         } else if (!strcmp(a, "--columns")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 1, 32, &columns))
+            if (cli_int(a, v, 1, 32, &columns))
                 return 2;
         } else if (!strcmp(a, "--size")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, RENDER_MIN_SIZE, 256, &size))
+            if (cli_int(a, v, RENDER_MIN_SIZE, 256, &size))
                 return 2;
-        } else {
-            return cli_unknown("sheet", a);
         }
     }
     if (!out) {
