@@ -2,7 +2,7 @@
 # The explorer's numbers and pictures, under Xvfb (no screen needed):
 #  1. speed: 200 frames with W and Right held through real X key events,
 #     HUD on, no frame cap; prints frames/s and input-to-screen latency;
-#  2. pictures: a headless run along the demo walk with HUD, screenshots
+#  2. pictures: a headless run along the demo walk with the full HUD, screenshots
 #     every 3rd frame, turned into OUT/explore.gif and OUT/explore.png.
 # usage: tools/explore_demo.sh [OUT]   (default out/explore; needs a build)
 set -euo pipefail
@@ -30,7 +30,7 @@ tail -1 "$out/speed.log"
 
 echo "== pictures: the demo walk, every 3rd frame ==" >&2
 rm -f "$out"/shot-*.png
-"$bin" --script "$root/assets/paths/demo_walk.txt" --frames 150 --out-dir "$out" \
+"$bin" --script "$root/assets/paths/demo_walk.txt" --frames 151 --full-hud --out-dir "$out" \
   --screenshot-at "$(seq -s, 0 3 150)" 2> "$out/pictures.log"
 cp "$out/shot-00024.png" "$out/explore.png"
 ffmpeg -v error -y -framerate 10 -pattern_type glob -i "$out/shot-*.png" \

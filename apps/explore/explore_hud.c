@@ -50,33 +50,49 @@ static void lines(SDL_Renderer *r, int x, int y, char text[][TEXT_MAX], int coun
         hud_text(r, x, y + i * LINE_H, HUD_SCALE, color, text[i]);
 }
 
-void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in)
+/* The map's square in the bottom right corner, above the status line. */
+static SDL_Rect map_area(int width, int height)
+{
+    int side = SDL_min(160, SDL_min(width, height) / 3);
+    return (SDL_Rect){width - side - 10, height - side - LINE_H - 18, side, side};
+}
+
+void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in, int full)
 {
     const xw_frame *f = in->frame;
     const worldkv_stats *st = &f->stats;
     char t[12][TEXT_MAX];
     int n = 0;
+    double mib = (double)st->memory_bytes / (1024.0 * 1024.0);
+    if (!full) { /* the compact default: frames/s and memory, one line, no map */
+        snprintf(t[n++], TEXT_MAX, "%.1f fps  memory %d/%d slots %.1f MiB  Tab: more", f->gen_fps,
+                 st->memory_slots_used, st->memory_slots, mib);
+        lines(r, 10, 10, t, n, white);
+        return;
+    }
     double no_readback = st->last_step_ms - st->last_readback_ms;
-    snprintf(t[n++], TEXT_MAX, "GEN %.1f FPS  REDRAW %.0f FPS  FRAME %lld", f->gen_fps, in->display_fps,
+    snprintf(t[n++], TEXT_MAX, "generated %.1f fps  redraw %.0f fps  frame %lld", f->gen_fps, in->display_fps,
              (long long)f->frame);
-    snprintf(t[n++], TEXT_MAX, "STEP %.1f MS (%.1f W/O READBACK)", st->last_step_ms, no_readback);
-    snprintf(t[n++], TEXT_MAX, "DEVICE %.1f MS  %u DISPATCHES", st->last_submit_ms, st->dispatches);
-    snprintf(t[n++], TEXT_MAX, "READBACK %.2f MS  RETRIEVAL %.0f US", st->last_readback_ms, st->last_retrieval_us);
+    snprintf(t[n++], TEXT_MAX, "step %.1f ms (%.1f without readback)", st->last_step_ms, no_readback);
+    snprintf(t[n++], TEXT_MAX, "device %.1f ms  %u dispatches", st->last_submit_ms, st->dispatches);
+    snprintf(t[n++], TEXT_MAX, "readback %.2f ms  retrieval %.0f us", st->last_readback_ms, st->last_retrieval_us);
     if (f->stage_count) { /* --profile: the device's stages */
-        int len = snprintf(t[n], TEXT_MAX, "STAGES MS");
+        int len = snprintf(t[n], TEXT_MAX, "stages (ms)");
         for (int i = 0; i < f->stage_count && len < TEXT_MAX; i++)
             len += snprintf(t[n] + len, (size_t)(TEXT_MAX - len), " %.10s %.0f", f->stages[i].name, f->stages[i].ms);
         n++;
     }
-    snprintf(t[n++], TEXT_MAX, "POS %.2f %.2f  YAW %.0f  PITCH %.0f", f->pose[0], f->pose[2], f->pose[3], f->pose[4]);
-    snprintf(t[n++], TEXT_MAX, "MEMORY %d/%d SLOTS  READ %d  %.1f MIB", st->memory_slots_used, st->memory_slots,
-             st->retrieved_count, (double)st->memory_bytes / (1024.0 * 1024.0));
-    snprintf(t[n++], TEXT_MAX, "PROCESS %.0f MIB RESIDENT", in->rss_mib);
-    snprintf(t[n++], TEXT_MAX, "INPUT TO SCREEN %.0f MS (MAX %.0f)", in->latency_ms_mean, in->latency_ms_max);
-    snprintf(t[n++], TEXT_MAX, "%.40s  %s  F1 HELP", in->device ? in->device : "", in->filter);
+    snprintf(t[n++], TEXT_MAX, "x %.2f z %.2f  yaw %.0f  pitch %.0f", f->pose[0], f->pose[2], f->pose[3], f->pose[4]);
+    snprintf(t[n++], TEXT_MAX, "memory %d/%d slots, %d read, %.1f MiB", st->memory_slots_used, st->memory_slots,
+             st->retrieved_count, mib);
+    snprintf(t[n++], TEXT_MAX, "process %.0f MiB resident", in->rss_mib);
+    snprintf(t[n++], TEXT_MAX, "input to screen %.0f ms (max %.0f)", in->latency_ms_mean, in->latency_ms_max);
+    snprintf(t[n++], TEXT_MAX, "%.40s  %s  F1 help", in->device ? in->device : "", in->filter);
     lines(r, 10, 10, t, n, white);
-    int side = SDL_min(160, SDL_min(width, height) / 3);
-    hud_map(r, (SDL_Rect){width - side - 10, height - side - LINE_H - 18, side, side}, f);
+    /* the map only where the text panel leaves room for it */
+    SDL_Rect map = map_area(width, height);
+    if (map.y > 10 + n * LINE_H + 6 || map.x > 10 + hud_text_width(t[0], HUD_SCALE) + 8)
+        hud_map(r, map, f);
 }
 
 void hud_map(SDL_Renderer *r, SDL_Rect area, const xw_frame *f)
@@ -112,26 +128,26 @@ void hud_map(SDL_Renderer *r, SDL_Rect area, const xw_frame *f)
     }
     SDL_Rect me = {ox - 3, oy - 3, 7, 7};
     SDL_RenderFillRect(r, &me);
-    hud_text(r, area.x + 4, area.y + area.h - 12, 2, grey, "MEMORY MAP");
+    hud_text(r, area.x + 4, area.y + area.h - 12, 2, grey, "memory map");
 }
 
 void hud_help(SDL_Renderer *r, int width, int height)
 {
     static const char *help[] = {
-        "WORLDKV-EXPLORE",
+        "worldkv-explore",
         "",
-        "W S        WALK FORWARD / BACK",
-        "A D        STEP LEFT / RIGHT",
-        "LEFT RIGHT TURN     UP DOWN  LOOK",
-        "MOUSE      TURN AND LOOK (CLICK OR M)",
-        "SHIFT      RUN",
-        "SPACE      PAUSE",
-        "R          RECORD ON / OFF",
-        "P          SCREENSHOT (PNG)",
-        "F5 / F9    SAVE / LOAD THE WORLD",
-        "F          NEAREST / SMOOTH SCALING",
-        "TAB        HUD      F1  THIS HELP",
-        "ESC        QUIT",
+        "W S        walk forward / back",
+        "A D        step left / right",
+        "Left Right turn     Up Down  look",
+        "mouse      turn and look (click or M)",
+        "Shift      run",
+        "Space      pause",
+        "R          record on / off",
+        "P          screenshot (PNG)",
+        "F5 / F9    save / load the world",
+        "F          nearest / smooth scaling",
+        "Tab        HUD: compact, full, off",
+        "F1         this help      Esc  quit",
     };
     char t[16][TEXT_MAX];
     int n = (int)(sizeof help / sizeof help[0]);
@@ -149,14 +165,20 @@ void hud_status(SDL_Renderer *r, int width, int height, const hud_info *in)
         SDL_Rect dot = {width - 24, 10, 14, 14};
         SDL_SetRenderDrawColor(r, red.r, red.g, red.b, 255);
         SDL_RenderFillRect(r, &dot);
-        hud_text(r, dot.x - hud_text_width("REC", HUD_SCALE) - 6, dot.y + 2, HUD_SCALE, red, "REC");
+        hud_text(r, dot.x - hud_text_width("rec", HUD_SCALE) - 6, dot.y + 2, HUD_SCALE, red, "rec");
     }
     if (in->status->paused) {
-        snprintf(t[0], TEXT_MAX, "PAUSED (SPACE)");
-        lines(r, (width - hud_text_width(t[0], 3)) / 2, height / 2 - 8, t, 1, yellow);
+        snprintf(t[0], TEXT_MAX, "paused (Space)");
+        lines(r, (width - hud_text_width(t[0], HUD_SCALE)) / 2, (height - LINE_H) / 2, t, 1, yellow);
     }
     if (in->status->message[0] && (in->status->failed || in->now_s - in->status->message_at_s < 4.0)) {
-        snprintf(t[0], TEXT_MAX, "%.70s", in->status->message);
+        /* as much of the message as the window holds; a cut is marked */
+        int fit = SDL_max(4, (width - 28) / ((FONT_W + 1) * HUD_SCALE));
+        int len = (int)strlen(in->status->message);
+        if (len <= fit)
+            snprintf(t[0], TEXT_MAX, "%.*s", TEXT_MAX - 1, in->status->message);
+        else
+            snprintf(t[0], TEXT_MAX, "%.*s...", SDL_min(fit, TEXT_MAX - 4) - 3, in->status->message);
         lines(r, 10, y, t, 1, in->status->failed ? red : yellow);
     }
 }

@@ -21,7 +21,8 @@ typedef struct hud_info {
 
 void hud_text(SDL_Renderer *r, int x, int y, int scale, SDL_Color color, const char *text);
 int hud_text_width(const char *text, int scale);
-void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *info);
+/* full: every figure and the memory map; else one compact line (frames/s, memory). */
+void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *info, int full);
 /* The top-down map: the camera, its view, and the memory bank's slots (read ones highlighted). */
 void hud_map(SDL_Renderer *r, SDL_Rect area, const xw_frame *frame);
 void hud_help(SDL_Renderer *r, int width, int height);

@@ -36,7 +36,7 @@ static void on_signal(int sig)
 typedef struct opts {
     const char *model, *start, *script, *record, *out_dir, *snapshot, *filter, *device, *backend;
     uint64_t world_seed, noise_seed;
-    int steps, frames, width, height, memory_slots, record_scale, crf, no_hud, help_at_start, profile;
+    int steps, frames, width, height, memory_slots, record_scale, crf, no_hud, full_hud, help_at_start, profile;
     double fps, mouse;
     int64_t shots[MAX_SHOTS];
     int shot_count;
@@ -53,7 +53,7 @@ static void usage(FILE *f)
             "Keys: W/S walk, A/D step sideways, Left/Right turn, Up/Down look, mouse turns and\n"
             "looks (click the window or press M to capture it), Shift runs, Space pauses,\n"
             "R records, P takes a screenshot, F5/F9 save/load the world, F switches nearest or\n"
-            "smooth scaling, Tab the HUD, F1 help, Esc quits.\n"
+            "smooth scaling, Tab the HUD (compact, full, off), F1 help, Esc quits.\n"
             "\n"
             "  --model FILE          model (default: the shipped assets/models/student.safetensors)\n"
             "  --start IMAGE         start from this image (any format FFmpeg reads)\n"
@@ -77,7 +77,8 @@ static void usage(FILE *f)
             "  --frames N            quit when N frames, the start frame included, have been shown (with\n"
             "                        --script: default the script's actions + 1)\n"
             "  --screenshot-at LIST  PNG screenshots when frames N,M,... are on screen\n"
-            "  --no-hud              start with the HUD hidden (Tab shows it)\n"
+            "  --no-hud              start with the HUD hidden (Tab cycles: compact, full, off)\n"
+            "  --full-hud            start with the full HUD (every figure and the memory map)\n"
             "  --help-at-start       start with the help page shown\n"
             "  --profile             time the device's stages for the HUD (costs about 13%% speed)\n"
             "  -h, --help            this help\n");
@@ -118,7 +119,7 @@ static int parse_shots(const char *v, opts *o)
 /* The flags first, then the options with values in the order parse() switches on. */
 static const cli_option explore_options[] = {
     {"--help", 'h', 0},     {"--version", 0, 0},  {"--no-hud", 0, 0},       {"--profile", 0, 0},
-    {"--help-at-start", 0, 0},
+    {"--help-at-start", 0, 0}, {"--full-hud", 0, 0},
     {"--model", 0, 1},      {"--start", 0, 1},    {"--seed", 0, 1},         {"--world-seed", 0, 1},
     {"--noise-seed", 0, 1}, {"--steps", 0, 1},    {"--size", 0, 1},         {"--filter", 0, 1},
     {"--fps", 0, 1},        {"--mouse", 0, 1},    {"--memory-slots", 0, 1}, {"--record", 0, 1},
@@ -126,7 +127,8 @@ static const cli_option explore_options[] = {
     {"--device", 0, 1},     {"--script", 0, 1},   {"--frames", 0, 1},       {"--screenshot-at", 0, 1},
     {"--backend", 0, 1},
 };
-enum { EXPLORE_FLAGS = 5 };
+enum { EXPLORE_FLAGS = 6 };
+enum { HUD_OFF, HUD_COMPACT, HUD_FULL };
 
 static int parse(int argc, char **argv, opts *o)
 {
@@ -149,8 +151,8 @@ static int parse(int argc, char **argv, opts *o)
             printf("worldkv-explore %s\n", WORLDKV_VERSION_STRING);
             return 1;
         }
-        if (k == 2 || k == 3 || k == 4) {
-            *(k == 2 ? &o->no_hud : k == 3 ? &o->profile : &o->help_at_start) = 1;
+        if (k >= 2 && k < EXPLORE_FLAGS) {
+            *(k == 2 ? &o->no_hud : k == 3 ? &o->profile : k == 4 ? &o->help_at_start : &o->full_hud) = 1;
             continue;
         }
         k -= EXPLORE_FLAGS;
@@ -231,7 +233,7 @@ typedef struct app {
     int input_ready;
     explore_worker *worker;
     xw_frame shown;
-    int hud, help, nearest, mouse_captured, want_shot;
+    int hud, help, nearest, mouse_captured, want_shot; /* hud: HUD_OFF, HUD_COMPACT or HUD_FULL */
     double latency_sum_ms, latency_max_ms, rss_mib, resumed_at;
     int64_t latency_count, displayed, shots_written;
     char device[128]; /* "backend: device" for the HUD */
@@ -272,11 +274,11 @@ static void draw(app *ap, const xw_status *st, double display_fps, int new_frame
     SDL_RenderCopy(ap->renderer, ap->texture, NULL, &dst);
     hud_info info = {&ap->shown, st, display_fps,
                      ap->latency_count ? ap->latency_sum_ms / (double)ap->latency_count : 0, ap->latency_max_ms,
-                     ap->rss_mib, ap->device, ap->nearest ? "NEAREST" : "LINEAR", progress_now_s()};
-    if (ap->hud)
-        hud_draw(ap->renderer, w, h, &info);
-    if (ap->help)
+                     ap->rss_mib, ap->device, ap->nearest ? "nearest" : "smooth", progress_now_s()};
+    if (ap->help) /* the help page alone: nothing under it */
         hud_help(ap->renderer, w, h);
+    else if (ap->hud)
+        hud_draw(ap->renderer, w, h, &info, ap->hud == HUD_FULL);
     hud_status(ap->renderer, w, h, &info);
     /* screenshots read the drawn picture, before it is presented */
     int at_frame = 0;
@@ -338,7 +340,7 @@ static int handle_event(app *ap, const SDL_Event *e, double now)
             xw_set_paused(ap->worker, !st.paused);
             ap->resumed_at = now; /* time spent paused is not latency */
             break;
-        case SDL_SCANCODE_TAB: ap->hud = !ap->hud; break;
+        case SDL_SCANCODE_TAB: ap->hud = (ap->hud + 1) % 3; break; /* compact, full, off */
         case SDL_SCANCODE_F1: ap->help = !ap->help; break;
         case SDL_SCANCODE_P: ap->want_shot = 1; break;
         case SDL_SCANCODE_F5: xw_request_save(ap->worker); break;
@@ -505,7 +507,7 @@ int main(int argc, char **argv)
     }
     ap.nearest = !strcmp(o->filter, "nearest");
     SDL_SetTextureScaleMode(ap.texture, ap.nearest ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
-    ap.hud = !o->no_hud;
+    ap.hud = o->no_hud ? HUD_OFF : o->full_hud ? HUD_FULL : HUD_COMPACT;
     ap.help = o->help_at_start;
     ap.shown.seq = -1;
     if (xin_init(&ap.input, (float)o->mouse) != 0) {

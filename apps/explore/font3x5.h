@@ -1,6 +1,5 @@
-/* font3x5: a tiny bitmap font for the explorer's HUD (upper case, digits
- * and the punctuation the HUD uses; lower case prints as upper case), so
- * the HUD needs no font file. */
+/* font3x5: a tiny bitmap font for the explorer's HUD (upper and lower
+ * case, digits and printable punctuation), so the HUD needs no font file. */
 #ifndef WORLDKV_FONT3X5_H
 #define WORLDKV_FONT3X5_H
 
