@@ -43,21 +43,23 @@ static int ends_with(const char *s, const char *tail)
     return a >= b && !strcasecmp(s + a - b, tail);
 }
 
-int venc_check_path(const char *path, char *err, size_t n)
+int venc_check_path(const char *path, int png_sequence_too, char *err, size_t n)
 {
     if (!strcmp(path, "-") || ends_with(path, ".mp4") || ends_with(path, ".mkv") || ends_with(path, ".webm"))
         return 0;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
+    const char *png = png_sequence_too ? ", NAME%05d.png (a PNG per frame)" : "";
     if (ends_with(path, ".png") || ends_with(path, ".jpg") || ends_with(path, ".jpeg"))
-        snprintf(err, n, "'%s' names one image, and a video is many frames: write a PNG per frame with a "
-                         "number in the name (NAME%%05d.png), or a video (.mp4, .mkv, .webm)", path);
+        snprintf(err, n, "'%s' names one image, and a video is many frames: write %s%s", path,
+                 png_sequence_too ? "a PNG per frame with a number in the name (NAME%05d.png), or " : "",
+                 "a video (.mp4, .mkv, .webm)");
     else if (!strchr(base, '.'))
-        snprintf(err, n, "'%s' has no extension, so its format is unknown: did you mean %s.mp4? (or .mkv, "
-                         ".webm, NAME%%05d.png, or - for Matroska on stdout)", path, path);
+        snprintf(err, n, "'%s' has no extension, so its format is unknown: did you mean %s.mp4? (or .mkv, .webm%s, "
+                         "or - for Matroska on stdout)", path, path, png);
     else
-        snprintf(err, n, "cannot tell the video format of '%s': use .mp4, .mkv, .webm, NAME%%05d.png (a PNG per "
-                         "frame) or - (Matroska to stdout)", path);
+        snprintf(err, n, "cannot tell the video format of '%s': use .mp4, .mkv, .webm%s or - (Matroska to stdout)",
+                 path, png);
     return -1;
 }
 
@@ -126,7 +128,7 @@ int venc_open(const venc_options *o, venc **out, char *err, size_t n)
     int to_stdout = !strcmp(o->path, "-");
     const char *format = to_stdout ? "matroska" : NULL;
     int webm = ends_with(o->path, ".webm"), mp4 = ends_with(o->path, ".mp4");
-    if (venc_check_path(o->path, err, n) != 0) {
+    if (venc_check_path(o->path, 0, err, n) != 0) {
         free(v);
         return -1;
     }

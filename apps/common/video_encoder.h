@@ -23,8 +23,9 @@ typedef struct venc_options {
 } venc_options;
 
 /* 0 when path names a container venc writes; else -1, with a message that
- * says what would work (a PNG sequence, a missing extension). */
-int venc_check_path(const char *path, char *err, size_t err_size);
+ * says what would work (a missing extension; a PNG sequence, where the
+ * caller writes those: png_sequence_too). */
+int venc_check_path(const char *path, int png_sequence_too, char *err, size_t err_size);
 int venc_open(const venc_options *o, venc **out, char *err, size_t err_size);
 /* Encodes one width x height RGB8 frame (top row first). */
 int venc_write(venc *v, const uint8_t *rgb, char *err, size_t err_size);

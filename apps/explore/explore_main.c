@@ -21,6 +21,7 @@
 #include "proc_memory.h"
 #include "progress.h"
 #include "script.h"
+#include "video_encoder.h"
 #include "worldkv.h"
 
 #define MAX_SHOTS 512
@@ -440,6 +441,10 @@ int main(int argc, char **argv)
     if (check_out_dir(o->out_dir))
         return 2;
     char err[1024], snapshot_default[1200];
+    if (o->record && venc_check_path(o->record, 0, err, sizeof err) != 0) { /* before a window opens */
+        fprintf(stderr, "worldkv-explore: --record %s\n", err);
+        return 2;
+    }
     snprintf(snapshot_default, sizeof snapshot_default, "%s/worldkv.world", o->out_dir);
     action_script script = {0};
     if (o->script && script_load_actions(o->script, &script, err, sizeof err) != 0) {

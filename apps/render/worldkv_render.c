@@ -259,7 +259,7 @@ int main(int argc, char **argv)
     char first_png[1200];
     if (png)
         png_pattern_name(o.out, &o.png_name, 0, first_png, sizeof first_png);
-    if ((!png && venc_check_path(o.out, err, sizeof err) != 0) ||
+    if ((!png && venc_check_path(o.out, 1, err, sizeof err) != 0) ||
         (strcmp(o.out, "-") && file_check_writable(png ? first_png : o.out, err, sizeof err) != 0) ||
         (o.save && file_check_writable(o.save, err, sizeof err) != 0)) {
         fprintf(stderr, "worldkv-render: %s\n", err);

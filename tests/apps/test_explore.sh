@@ -20,6 +20,7 @@ x() { "$bin" --model "$model" "$@"; }
 
 expect 0 "usage: worldkv-explore" -- "$bin" --help
 expect 2 "unknown option '--bogus'" -- x --bogus
+expect 2 "--record 'clip' has no extension.*did you mean clip.mp4" -- x --record clip --frames 1
 expect 2 "--size expects WIDTHxHEIGHT" -- x --size 10
 expect 2 "--filter expects nearest or linear" -- x --filter cubic
 expect 2 "--screenshot-at expects" -- x --screenshot-at 1,x

@@ -50,7 +50,7 @@ $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
   --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" > "$tmp/eval.json"
 [ -s "$tmp/walk.png" ]
-$py - "$tmp/eval.json" <<'PY'
+$py - "$tmp/eval.json" "$here" <<'PY'
 import json, math, sys
 r = json.load(open(sys.argv[1]))
 assert r["episodes"] == 1 and r["onestep_frames"] > 0, r
@@ -62,6 +62,18 @@ for k in ("idle_psnr_300", "return_ssim_spin", "return_ssim_out_and_back", "real
     assert math.isfinite(r[k]), (k, r)
 w = r["wander"]["worlds"][0]
 assert len(w["segments"]) == 2 and all(math.isfinite(v) for v in (w["mean_ssim_100_on"], w["min_segment_ssim"])), w
+assert all(math.isfinite(g[k]) for g in w["segments"] for k in ("edge_ratio", "colour_l1", "colour_l1_frozen")), w
+assert isinstance(w["flat_segments"], int), w
+# a flat field cannot pass for the world: no edges, and far in colour from a busy frame
+sys.path.insert(0, sys.argv[2])
+import torch
+import eval_world as ew
+from metrics import sharpness
+busy = torch.rand(3, 64, 64)
+flat = torch.zeros(3, 64, 64)
+flat[1] = 0.6
+assert sharpness(flat, busy) < ew.FLAT_EDGE_RATIO and ew.colour_l1(flat, busy) > 0.2, ew.colour_l1(flat, busy)
+assert ew.colour_l1(busy, busy) == 0
 assert 0 <= r["realism_c2st"] <= 1 and math.isfinite(r["incoming_strip"]["stretch_fill_psnr"]), r
 PY
 # the reference sampler: start image + action script -> a video

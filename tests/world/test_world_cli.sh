@@ -68,6 +68,11 @@ checks=$((checks + 1))
 [ "$(/usr/bin/python3 -c 'import numpy,sys; print(numpy.load(sys.argv[1]).tolist())' "$tmp/dw/shard-00000/world_seeds.npy")" = "[77, 77]" ] || fail "--world-seed not applied"
 expect 0 "contact sheet" -- "$bin" sheet -o "$tmp/sheet.png" --episodes 2 --frames 8 --columns 3 --size 32
 expect 0 "render +64x64" -- "$bin" bench --sizes 64 --seconds 0.05
-expect 0 '"op": "render", "shape": \[32, 32, 3\]' -- "$bin" bench --sizes 32 --seconds 0.05 --json
+checks=$((checks + 1))
+"$bin" bench --sizes 32 --seconds 0.05 --json | python3 -c '
+import json, math, sys
+d = json.loads(sys.stdin.readline())
+assert d["op"] == "render" and d["shape"] == [32, 32, 3] and d["gflops"] is None and math.isfinite(d["ms"]), d
+' || fail "bench --json is not the expected JSON"
 
 finish

@@ -3,7 +3,11 @@ second half). Every rollout runs batched (batch_session.BatchSession) with
 the engine's memory rules and the shipped schedule.
 
   wander          2,000-frame random walks: per 100-frame segment, mean PSNR
-                  and SSIM of the model and of the frozen start frame
+                  and SSIM of the model and of the frozen start frame, and
+                  two statistics that a flat field cannot fake: the edge
+                  ratio (gradient energy over the truth's; a flat field is
+                  near 0) and the colour distance (per-channel mean and
+                  spread against the truth's)
   idle_psnr_300   PSNR at frame 300 of a 300-frame stand-still
   return_ssim_*   SSIM at the return frame of a 360-degree turn in place
                   (80 frames) and of a walk out, turn, walk back, turn
@@ -29,7 +33,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from batch_session import BatchSession
-from metrics import psnr, ssim
+from metrics import psnr, sharpness, ssim
 from warp import warp
 
 SPIN_SCRIPT = "80 turn_right\n"                                            # 80 x 4.5 = 360 degrees
@@ -101,8 +105,8 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
             poses.append(p[0])
     truth, poses = torch.stack(truth), torch.stack(poses)
     b = len(seeds)
-    seg = {"psnr": [[] for _ in range(b)], "ssim": [[] for _ in range(b)], "psnr_frozen": [[] for _ in range(b)],
-           "ssim_frozen": [[] for _ in range(b)]}
+    seg = {k: [[] for _ in range(b)] for k in ("psnr", "ssim", "psnr_frozen", "ssim_frozen", "edge_ratio",
+                                                "colour_l1", "colour_l1_frozen")}
     start01 = to01(u8_to_unit(truth[:, 0]))
     picks = []
 
@@ -116,6 +120,9 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
             seg["ssim"][e].append(ssim(g01[e], t01))
             seg["psnr_frozen"][e].append(psnr(start01[e], t01))
             seg["ssim_frozen"][e].append(ssim(start01[e], t01))
+            seg["edge_ratio"][e].append(sharpness(g01[e], t01))
+            seg["colour_l1"][e].append(colour_l1(g01[e], t01))
+            seg["colour_l1_frozen"][e].append(colour_l1(start01[e], t01))
         if j % 100 == 0:
             picks.append((j, g01[0].clone()))
 
@@ -132,6 +139,9 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
             "mean_psnr_100_on": float(np.mean(seg["psnr"][e][99:])),
             "mean_psnr_100_on_frozen": float(np.mean(seg["psnr_frozen"][e][99:])),
             "min_segment_ssim": min(per["ssim"]),
+            "flat_segments": sum(r < FLAT_EDGE_RATIO for r in per["edge_ratio"]),
+            "mean_colour_l1_100_on": float(np.mean(seg["colour_l1"][e][99:])),
+            "mean_colour_l1_100_on_frozen": float(np.mean(seg["colour_l1_frozen"][e][99:])),
         })
     if walk_png:
         cols = [(0, start01[0])] + picks
@@ -139,6 +149,17 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
         bottom = torch.cat([g for _, g in cols], 2)
         write_png(walk_png, torch.cat([top, bottom], 1))
     return {"frames": frames, "worlds": worlds}
+
+
+FLAT_EDGE_RATIO = 0.5   # a segment with under half the truth's gradient energy is a flat field, not the world
+
+
+def colour_l1(a, b):
+    """Mean absolute difference of the per-channel means and standard
+    deviations of two [3, H, W] frames in [0, 1]: a green field against a
+    pink-and-red corridor is far; a frame with the scene's colours is near."""
+    fa, fb = a.reshape(3, -1), b.reshape(3, -1)
+    return float((fa.mean(1) - fb.mean(1)).abs().mean() + (fa.std(1) - fb.std(1)).abs().mean())
 
 
 def write_png(path, img01):

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli_args.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -52,6 +54,29 @@ static int parse_sizes(const char *text, int *sizes, int *count)
 static const cli_option bench_options[] = {
     {"--help", 'h', 0}, {"--json", 0, 0}, {"--sizes", 0, 1}, {"--seconds", 0, 1},
 };
+
+/* One result as a JSON object on one line (cJSON: escaped, no NaN). */
+static int print_json_line(int size, int frames, double ms, const char *device)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "op", "render");
+    cJSON *shape = cJSON_AddArrayToObject(j, "shape");
+    int dims[3] = {size, size, 3};
+    for (int i = 0; shape && i < 3; i++)
+        cJSON_AddItemToArray(shape, cJSON_CreateNumber(dims[i]));
+    cJSON_AddNumberToObject(j, "frames", frames);
+    cJSON_AddNumberToObject(j, "ms", ms);
+    cJSON_AddNumberToObject(j, "fps", 1000.0 / ms);
+    cJSON_AddNullToObject(j, "gflops");
+    cJSON_AddStringToObject(j, "device", device);
+    char *text = shape ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!text)
+        return -1;
+    puts(text);
+    cJSON_free(text);
+    return 0;
+}
 
 int cmd_bench(int argc, char **argv)
 {
@@ -109,11 +134,12 @@ int cmd_bench(int argc, char **argv)
             elapsed = progress_now_s() - t0;
         } while (elapsed < seconds);
         double ms = 1000.0 * elapsed / n;
-        if (json)
-            printf("{\"op\": \"render\", \"shape\": [%d, %d, 3], \"frames\": %d, \"ms\": %.4f, \"fps\": %.1f, "
-                   "\"gflops\": null, \"device\": \"%s\"}\n",
-                   sizes[s], sizes[s], n, ms, 1000.0 / ms, device);
-        else
+        if (json) {
+            if (print_json_line(sizes[s], n, ms, device) != 0) {
+                cli_error("out of memory");
+                goto done;
+            }
+        } else
             printf("%-8s %4dx%-4d %8d %10.4f %10.1f\n", "render", sizes[s], sizes[s], n, ms, 1000.0 / ms);
         fflush(stdout);
     }
