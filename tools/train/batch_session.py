@@ -10,6 +10,7 @@ check_infer.py shows the two agree.
 """
 import torch
 
+from kv_quant import fake_quant
 from model import SRC_MEMORY, SRC_SINK, SRC_WINDOW, Student
 from retrieval import MIN_OVERLAP, overlap, sample_points, score_milli
 from selfforce import frame_pass
@@ -54,14 +55,16 @@ def retrieve_fast(bank, pose, now, k):
 
 
 class BatchSession:
-    def __init__(self, model: Student, batch, memory_slots=16, memory=True, seed=0, steps=None):
+    def __init__(self, model: Student, batch, memory_slots=16, memory=True, seed=0, steps=None, kv_bits=None):
         """seed: one int, or a list of B ints to draw each rollout's noise
-        as infer.Session(seed=...) would (for checks)."""
+        as infer.Session(seed=...) would (for checks). kv_bits: memory slots
+        quantized to this many bits per value (kv_quant), None: float."""
         self.model = model.eval()
         self.cfg = model.cfg
         self.b = batch
         self.memory_slots = memory_slots
         self.memory = memory
+        self.kv_bits = kv_bits
         if isinstance(seed, (list, tuple)):
             self.gens = [torch.Generator().manual_seed(int(s)) for s in seed]
         else:
@@ -88,8 +91,8 @@ class BatchSession:
 
     def _remember(self, f):
         m = self.model
-        ck = [blk.compress(blk.comp_k, k) for blk, k in zip(m.blocks, f["k"])]
-        cv = [blk.compress(blk.comp_v, v) for blk, v in zip(m.blocks, f["v"])]
+        ck = [fake_quant(blk.compress(blk.comp_k, k), self.kv_bits) for blk, k in zip(m.blocks, f["k"])]
+        cv = [fake_quant(blk.compress(blk.comp_v, v), self.kv_bits) for blk, v in zip(m.blocks, f["v"])]
         for e in range(self.b):
             slot = _Slot([k[e].clone() for k in ck], [v[e].clone() for v in cv], f["pose"][e].clone(), f["time"],
                          f["rgb"][e].clone(), f["depth"][e].clone())

@@ -57,9 +57,10 @@ def check(head_cond, head_gates=0):
     return err <= 1e-4 and derr <= 1e-3
 
 
-def check_batch_session():
+def check_batch_session(kv_bits=None):
     """BatchSession (the eval's batched rollouts) against one Session per
-    rollout: three walks, a bank of 2 slots so eviction runs, 2 steps."""
+    rollout: three walks, a bank of 2 slots so eviction runs, 2 steps;
+    with kv_bits, both quantize the memory slots the same way."""
     from batch_session import BatchSession
     torch.manual_seed(0)
     cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0, 0.5), head_cond=8,
@@ -75,9 +76,9 @@ def check_batch_session():
     poses[:, :, 1] = 1.6
     poses[:, :, 2] = 5 + torch.linspace(0, 0.4, T)[None]
     poses[:, :, 3] = torch.tensor([90, 92, 60, 30, 60, 91, 120, 89, 90.0])[None] + 3 * torch.arange(B)[:, None]
-    batch = BatchSession(model, B, memory_slots=2, seed=[11, 12, 13])
+    batch = BatchSession(model, B, memory_slots=2, seed=[11, 12, 13], kv_bits=kv_bits)
     batch.start(start, poses[:, 0])
-    singles = [Session(model, memory_slots=2, seed=11 + e) for e in range(B)]
+    singles = [Session(model, memory_slots=2, seed=11 + e, kv_bits=kv_bits) for e in range(B)]
     for e, s in enumerate(singles):
         s.start(start[e], poses[e, 0])
     worst = 0.0
@@ -86,14 +87,30 @@ def check_batch_session():
         for e, s in enumerate(singles):
             worst = max(worst, float((out[e] - s.step(poses[e, j])).abs().max()))
     ok = worst < 1e-4
-    print(f"batch session vs session: max |diff| {worst:.2e} ({'ok' if ok else 'FAIL'})")
+    print(f"batch session vs session (kv_bits {kv_bits}): max |diff| {worst:.2e} ({'ok' if ok else 'FAIL'})")
+    return ok
+
+
+def check_kv_quant():
+    """Quantized slots hold at most 2^bits - 1 levels per channel, read
+    back within half a step of the value, and None leaves them alone."""
+    from kv_quant import fake_quant
+    x = torch.randn(3, 17, 24, generator=torch.Generator().manual_seed(5)) * torch.linspace(0.1, 4, 24)
+    ok = torch.equal(fake_quant(x, None), x)
+    for bits in (8, 4, 2):
+        q = fake_quant(x, bits)
+        step = x.abs().amax(-2, keepdim=True) / (2 ** (bits - 1) - 1)
+        levels = max(len(torch.unique(q[i, :, c])) for i in range(3) for c in range(24))
+        ok &= bool(((q - x).abs() <= step / 2 + 1e-6).all()) and levels <= 2 ** bits - 1
+    print(f"kv_quant: {'ok' if ok else 'FAIL'}")
     return ok
 
 
 def main():
     cases = [(4, 0), (8, 0), (8, 2)]
-    failed = sum(not check(*case) for case in cases) + (not check_batch_session())
-    print(f"check_infer: {len(cases) + 1 - failed} passed, {failed} failed")
+    failed = (sum(not check(*case) for case in cases) + (not check_batch_session()) + (not check_batch_session(8)) +
+              (not check_kv_quant()))
+    print(f"check_infer: {len(cases) + 3 - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
 

@@ -33,6 +33,7 @@ from infer import Session  # noqa: E402
 from metrics import psnr, sharpness, ssim  # noqa: E402
 
 ROLLOUT_FRAMES = (1, 16, 32, 64)
+KV_BITS = None  # --kv-bits
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TOOL = os.path.join(HERE, "..", "..", "build", "tools", "world", "worldkv-world")
 
@@ -48,7 +49,7 @@ def load_episode(ds, e):
 
 
 def rollout(model, x, poses, memory, steps, seed):
-    s = Session(model, memory=memory, seed=seed, steps=steps)
+    s = Session(model, memory=memory, seed=seed, steps=steps, kv_bits=KV_BITS)
     s.start(x[0], poses[0])
     return [x[0]] + [s.step(poses[j]) for j in range(1, len(poses))]
 
@@ -72,7 +73,7 @@ def evaluate(args):
             for e in range(ds.episodes):
                 x, poses, actions = load_episode(ds, e)
                 # one step ahead, teacher forced
-                s = Session(model, seed=seed * 100 + e, steps=args.steps)
+                s = Session(model, seed=seed * 100 + e, steps=args.steps, kv_bits=KV_BITS)
                 s.start(x[0], poses[0])
                 for j in range(1, len(poses)):
                     g = s.step(poses[j], truth=x[j])
@@ -102,6 +103,7 @@ def evaluate(args):
         "seeds": seeds,
         "episodes": len(seeds) * args.episodes_per_seed,
         "steps": args.steps or len(cfg.schedule),
+        "kv_bits": KV_BITS,
         "onestep_psnr_model": mean(onestep_m),
         "onestep_psnr_copy": mean(onestep_c),
         "onestep_frames": len(onestep_m),
@@ -119,6 +121,7 @@ def evaluate(args):
 
 def world_measures(model, args, seeds):
     import eval_world as ew
+    ew.KV_BITS = KV_BITS
     out = {}
     print("eval: idle and returns", file=sys.stderr, flush=True)
     out.update(ew.idle_and_returns(model, args.world_tool, seeds, args.steps))
@@ -151,6 +154,8 @@ def main():
                     help="episodes rendered per world (about half of them revisit a view, so 4 seeds x 4 give "
                          "about 8 revisit figures)")
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the config's schedule)")
+    ap.add_argument("--kv-bits", type=int, choices=(2, 4, 8), help="quantize the memory slots' K and V to this many "
+                    "bits, one scale per channel (kv_quant.py; default: float, as the engine runs)")
     ap.add_argument("--world-tool", default=DEFAULT_TOOL)
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--strip", help="write a truth-over-generated PNG strip here")
@@ -165,6 +170,8 @@ def main():
     ap.add_argument("--c2st-frames", type=int, default=300)
     ap.add_argument("--c2st-stride", type=int, default=5, help="score every Nth frame of frames 50..c2st-frames")
     args = ap.parse_args()
+    global KV_BITS
+    KV_BITS = args.kv_bits
     result = evaluate(args)
     text = json.dumps(result, indent=1)
     print(text)

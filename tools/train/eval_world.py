@@ -82,11 +82,14 @@ def u8_to_unit(x):
     return x.float() / 127.5 - 1
 
 
+KV_BITS = None   # eval.py --kv-bits: memory slots quantized to this many bits (kv_quant)
+
+
 def run_batch(model, start, poses, steps, seed, on_frame, truth=None):
     """Rolls B sessions out along poses [B, T, 5]; on_frame(j, frames [B, 3, H, W]) sees every frame
     (frame 0 is the start). With truth [B, T, 3, H, W] the context is teacher-forced."""
     b, t = poses.shape[:2]
-    s = BatchSession(model, b, seed=seed, steps=steps)
+    s = BatchSession(model, b, seed=seed, steps=steps, kv_bits=KV_BITS)
     s.start(start, poses[:, 0])
     on_frame(0, start)
     for j in range(1, t):

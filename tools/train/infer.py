@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from kv_quant import fake_quant
 from model import SRC_MEMORY, SRC_SELF, SRC_SINK, SRC_WINDOW, Student, modulate, patchify
 from retrieval import MIN_OVERLAP, overlap, sample_points, score_milli
 from warp import warp
@@ -88,8 +89,9 @@ def eviction_choice(poses, times):
 
 
 class Session:
-    def __init__(self, model: Student, memory_slots=16, memory=True, seed=0, steps=None, trace=None):
+    def __init__(self, model: Student, memory_slots=16, memory=True, seed=0, steps=None, trace=None, kv_bits=None):
         self.model = model.eval()
+        self.kv_bits = kv_bits  # memory slots quantized to this many bits (kv_quant); None: float, as the engine
         self.cfg = model.cfg
         self.memory_slots = memory_slots
         self.memory = memory
@@ -178,8 +180,8 @@ class Session:
 
     def _remember(self, f):
         m = self.model
-        ck = [blk.compress(blk.comp_k, k[None])[0] for blk, k in zip(m.blocks, f.k)]
-        cv = [blk.compress(blk.comp_v, v[None])[0] for blk, v in zip(m.blocks, f.v)]
+        ck = [fake_quant(blk.compress(blk.comp_k, k[None])[0], self.kv_bits) for blk, k in zip(m.blocks, f.k)]
+        cv = [fake_quant(blk.compress(blk.comp_v, v[None])[0], self.kv_bits) for blk, v in zip(m.blocks, f.v)]
         slot = Slot(ck, cv, f.pose, f.time, f.time, f.rgb, f.depth)
         if len(self.bank) < self.memory_slots:
             self.bank.append(slot)
