@@ -168,6 +168,12 @@ int wk_tensor_alloc_f16(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, 
     return tensor_alloc(be, t, WK_F16, ne0, ne1, ne2, ne3, err, err_size);
 }
 
+int wk_tensor_alloc_u32(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
+                        size_t err_size)
+{
+    return tensor_alloc(be, t, WK_U32, ne0, ne1, ne2, ne3, err, err_size);
+}
+
 void wk_tensor_free(wk_backend *be, wk_tensor *t)
 {
     be->i->tensor_free(be->ctx, t);
@@ -391,6 +397,27 @@ static int resample(wk_backend *be, int mode, const wk_tensor *x, int f, wk_tens
         out->ne[2] != c)
         FAIL("%s: shapes do not fit", mode ? "pixel_shuffle" : "upsample");
     return be->i->resample(be->ctx, mode, x, f, out, err, err_size);
+}
+
+static int quant_i8(wk_backend *be, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
+                    char *err, size_t err_size)
+{
+    int64_t d = x->ne[0], n = x->ne[1] * x->ne[2] * x->ne[3];
+    if (d % 4 || q->dtype != WK_U32 || x->dtype != WK_F32 || scale->dtype != WK_F32 || q->ne[0] != d / 4 ||
+        q->ne[1] * q->ne[2] * q->ne[3] != n || wk_nelements(scale) != d)
+        FAIL("%s: x [D, N] with D a multiple of 4, q [D / 4, N] u32, scale [D]", dequant ? "dequantize_i8" : "quantize_i8");
+    return be->i->quant_i8(be->ctx, dequant, x, q, scale, err, err_size);
+}
+
+int wk_quantize_i8(wk_backend *be, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err, size_t err_size)
+{
+    return quant_i8(be, 0, x, q, scale, err, err_size);
+}
+
+int wk_dequantize_i8(wk_backend *be, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
+                     size_t err_size)
+{
+    return quant_i8(be, 1, out, q, scale, err, err_size);
 }
 
 int wk_upsample_nearest(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size)

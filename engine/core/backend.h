@@ -72,6 +72,9 @@ int wk_tensor_alloc(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int6
  * read through texel buffers (matmul a and w) accept it. */
 int wk_tensor_alloc_f16(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
                         size_t err_size);
+/* A uint32 tensor (index lists, packed int8 slots), uninitialised. */
+int wk_tensor_alloc_u32(wk_backend *be, wk_tensor *t, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, char *err,
+                        size_t err_size);
 void wk_tensor_free(wk_backend *be, wk_tensor *t);
 /* A view of count elements of parent from element offset, shaped ne (f32
  * and u32 only). The offset must keep the backend's binding alignment: 64
@@ -164,6 +167,11 @@ int wk_upsample_nearest(wk_backend *be, const wk_tensor *x, int f, wk_tensor *ou
 int wk_pixel_shuffle(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
 
 /* img[W, H, C] <-> tokens[C*P*P, (H/P)*(W/P)], features ordered (c, py, px). */
+/* int8 memory slots (ops_ref.h: ref_quantize_i8): x [D, N] f32 -> q
+ * [D / 4, N] u32 (wk_tensor_alloc_u32), scale [D] f32; and back. */
+int wk_quantize_i8(wk_backend *be, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err, size_t err_size);
+int wk_dequantize_i8(wk_backend *be, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
+                     size_t err_size);
 int wk_patchify(wk_backend *be, const wk_tensor *img, int p, wk_tensor *tokens, char *err, size_t err_size);
 int wk_unpatchify(wk_backend *be, const wk_tensor *tokens, int p, wk_tensor *img, char *err, size_t err_size);
 

@@ -71,6 +71,9 @@ typedef struct wk_backend_i {
     /* pixel_shuffle 0: nearest upsampling */
     int (*resample)(void *ctx, int pixel_shuffle, const wk_tensor *x, int f, wk_tensor *out, char *err,
                     size_t err_size);
+    /* dequant 0: x -> q, scale; 1: q, scale -> x (the f32 side is always x) */
+    int (*quant_i8)(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
+                    size_t err_size);
     /* unpatch 0: img -> tokens; 1: tokens -> img */
     int (*patch)(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,
                  size_t err_size);

@@ -296,3 +296,34 @@ void ref_warp_rows(const float *src, const float *depth, int64_t c, int64_t h, i
             out[c * w * h + y * w + x] = valid;
         }
 }
+
+void ref_quantize_i8(const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale)
+{
+    for (int64_t c = 0; c < dim; c++) {
+        float amax = 0.0f;
+        for (int64_t n = 0; n < tokens; n++)
+            amax = fmaxf(amax, fabsf(x[n * dim + c]));
+        scale[c] = amax / 127.0f;
+    }
+    for (int64_t n = 0; n < tokens; n++)
+        for (int64_t c4 = 0; c4 < dim / 4; c4++) {
+            uint32_t word = 0;
+            for (int j = 0; j < 4; j++) {
+                int64_t c = 4 * c4 + j;
+                /* nearbyintf rounds half to even, as torch.round and GLSL roundEven */
+                float r = scale[c] > 0.0f ? nearbyintf(x[n * dim + c] / scale[c]) : 0.0f;
+                int v = (int)fminf(127.0f, fmaxf(-127.0f, r));
+                word |= (uint32_t)(uint8_t)(int8_t)v << (8 * j);
+            }
+            q[n * (dim / 4) + c4] = word;
+        }
+}
+
+void ref_dequantize_i8(const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out)
+{
+    for (int64_t n = 0; n < tokens; n++)
+        for (int64_t c = 0; c < dim; c++) {
+            int8_t v = (int8_t)(uint8_t)(q[n * (dim / 4) + c / 4] >> (8 * (c % 4)));
+            out[n * dim + c] = scale[c] * (float)v;
+        }
+}

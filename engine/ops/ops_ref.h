@@ -25,6 +25,12 @@ void ref_conv2d(const float *x, const float *w, const float *bias, int64_t cin, 
                 int k, int stride, int pad, int groups, int channels_last, int act, float *out);
 void ref_upsample_nearest(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out);
 void ref_pixel_shuffle(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out);
+/* int8 slots: x [N, D] (D channels innermost, D % 4 == 0) -> scale[D] =
+ * max over the N tokens of |x| / 127, and q [N, D / 4] holding 4 signed
+ * bytes a word (channel 4i + j in byte j), roundEven(x / scale) clamped to
+ * +-127 (0 where a channel is all zero); dequantize reads scale * byte. */
+void ref_quantize_i8(const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale);
+void ref_dequantize_i8(const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out);
 void ref_patchify(const float *img, int64_t c, int64_t h, int64_t w, int p, float *tokens);
 void ref_unpatchify(const float *tokens, int64_t c, int64_t h, int64_t w, int p, float *img);
 /* cams: centre, forward, right, up (12 floats each) */

@@ -285,6 +285,7 @@ static const wk_backend_i cpu_iface = {
     .attention = cpu_op_attention,
     .conv2d = cpu_op_conv2d,
     .resample = cpu_op_resample,
+    .quant_i8 = cpu_op_quant_i8,
     .patch = cpu_op_patch,
     .warp = cpu_op_warp,
 };

@@ -230,6 +230,7 @@ static const wk_backend_i vk_iface = {
     .attention = vk_attention,
     .conv2d = vk_conv2d,
     .resample = vk_resample,
+    .quant_i8 = vk_quant_i8,
     .patch = vk_patch,
     .warp = vk_warp,
 };

@@ -21,6 +21,24 @@ int vk_resample(void *ctx, int mode, const wk_tensor *x, int f, wk_tensor *out, 
                           mode ? "pixel_shuffle" : "upsample", err, err_size);
 }
 
+int vk_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
+                size_t err_size)
+{
+    int64_t d = x->ne[0], n = wk_nelements(x) / d;
+    wk_vk *be = ctx;
+    uint32_t spec[1] = {(uint32_t)dequant};
+    vkr_binding_kind kinds[3] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
+    struct {
+        uint32_t tokens, dim;
+    } push = {(uint32_t)n, (uint32_t)d};
+    vkr_pipeline *p = wk_vk_pipeline(be, "quant", spec, 1, kinds, 3, sizeof push, err, err_size);
+    if (!p)
+        return -1;
+    vkr_buffer *binds[3] = {wk_buf(x), wk_buf(q), wk_buf(scale)};
+    return wk_vk_dispatch(be, p, binds, &push, wk_div_up(dequant ? n * d : d / 4, 64), 1, 1,
+                          dequant ? "dequantize_i8" : "quantize_i8", err, err_size);
+}
+
 int vk_patch(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,
                  size_t err_size)
 {
