@@ -222,6 +222,9 @@ int worldkv_session_create(const worldkv_options *given, worldkv_session **out, 
         return status;
     if (opt->steps < 0 || opt->memory_slots < 0 || opt->threads < 0)
         return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "steps, memory_slots and threads must not be negative");
+    if (opt->memory_bits && opt->memory_bits != 8 && opt->memory_bits != 32)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "memory_bits must be 0 or 32 (float) or 8 (int8), not %d",
+                            opt->memory_bits);
     int kind = wk_backend_kind_parse(opt->backend);
     if (kind < 0)
         return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "unknown backend '%s': use auto, cpu or vulkan",
@@ -257,7 +260,7 @@ int worldkv_session_create(const worldkv_options *given, worldkv_session **out, 
     int64_t h = c->image;
     kvm_params mp = {c->depth, c->dim, c->tokens, c->tokens / (c->compress * c->compress),
                      c->window, opt->memory_off ? 0 : (opt->memory_slots ? opt->memory_slots : DEFAULT_SLOTS),
-                     opt->memory_off ? 0 : c->memory_k, c->image};
+                     opt->memory_off ? 0 : c->memory_k, c->image, opt->memory_bits};
     /* the readout's flag sits after the frame at an offset every device can bind (64 floats) */
     int64_t flag_at = (3 * h * h + 63) / 64 * 64;
     if (kvm_create(s->be, &mp, &s->mem, err, n) || wk_tensor_alloc(s->be, &s->image, h, h, 11, 1, err, n) ||
@@ -447,7 +450,7 @@ static int step_frame(worldkv_session *s, const float pose[5], uint8_t *rgb, cha
     student_begin(s->net);
     double t_record = now_ms();
     wk_set_label(s->be, "warp");
-    rc = rc || wk_begin(s->be, err, n) || wk_copy(s->be, &s->zero1, &s->flag, err, n) ||
+    rc = rc || wk_begin(s->be, err, n) || kvm_stage(s->mem, err, n) || wk_copy(s->be, &s->zero1, &s->flag, err, n) ||
          wk_copy(s->be, &s->noise[0], &xt, err, n) ||
          warp_entry(s, newest, newest_pose, s->pose, &wprev, err, n) ||
          (best_memory >= 0 ? warp_entry(s, best_memory, memory_pose, s->pose, &wmem, err, n)

@@ -340,13 +340,20 @@ static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_hea
                  host->time < 1 || host->frames < 1 || host->frames > host->time ? "frame counts" : why);
         return -1;
     }
-    for (size_t i = 0; i < h->tensor_bytes / sizeof(float); i++) {
-        float v;
-        memcpy(&v, *tensors + i * sizeof v, sizeof v);
-        if (!isfinite(v)) {
-            snprintf(err, n, "%s holds NaN or infinity in its memory", path);
-            return -1;
+    /* floats must be finite; int8 slots' codes (u32 words) may hold any bits */
+    size_t at = 0;
+    for (int t = 0; t < kvm_tensor_count(s->mem); t++) {
+        const wk_tensor *tensor = kvm_tensor(s->mem, t);
+        size_t size = (size_t)wk_nbytes(tensor);
+        for (size_t i = 0; tensor->dtype == WK_F32 && i < size / sizeof(float); i++) {
+            float v;
+            memcpy(&v, *tensors + at + i * sizeof v, sizeof v);
+            if (!isfinite(v)) {
+                snprintf(err, n, "%s holds NaN or infinity in its memory", path);
+                return -1;
+            }
         }
+        at += size;
     }
     return 0;
 }

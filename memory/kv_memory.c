@@ -14,6 +14,9 @@ struct kv_memory {
     wk_tensor *k, *v;
     wk_tensor *kp[64], *vp[64];
     wk_tensor images; /* [image * image * 4, 1 + window + slots] */
+    /* int8 slots: per layer the codes [qstride, slots] (u32, 4 bytes a word) and scales [sstride, slots] */
+    wk_tensor *q, *scales; /* 2 * layers each: k then v of layer 0, then layer 1, ... */
+    int64_t qstride, sstride;
     kvm_entry sink;
     kvm_entry window[KVM_MAX_WINDOW];
     int window_head, window_count; /* ring: head is the oldest */
@@ -32,9 +35,23 @@ static int64_t window_row(const kv_memory *m, int i)
     return 2 * (int64_t)m->p.tokens + (int64_t)i * m->p.tokens;
 }
 
+static int quantized(const kv_memory *m)
+{
+    return m->p.bits == 8;
+}
+
+/* Bank slot j's rows in the arenas; with int8 slots, staging slot j's. */
 static int64_t bank_row(const kv_memory *m, int j)
 {
     return window_row(m, m->p.window) + (int64_t)j * m->p.compressed_tokens;
+}
+
+/* A bank of 0 slots still allocates one (tensors have no empty dimension). */
+#define SLOTS_AT_LEAST_ONE(n) ((n) > 0 ? (n) : 1)
+
+static int64_t round_up(int64_t x, int64_t to)
+{
+    return (x + to - 1) / to * to;
 }
 
 /* the image store: the sink at 0, then the window, then the bank */
@@ -54,9 +71,10 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
     *out = NULL;
     if (p->layers < 1 || p->layers > 64 || p->window < 1 || p->window > KVM_MAX_WINDOW || p->slots < 0 ||
         p->slots > KVM_MAX_SLOTS || p->retrieve < 0 || p->retrieve > KVM_MAX_RETRIEVE || p->tokens < 1 ||
-        p->compressed_tokens < 1 || p->dim < 1 || p->image < 2) {
-        snprintf(err, err_size, "memory: window 1..%d, slots 0..%d, retrieve 0..%d, layers 1..64", KVM_MAX_WINDOW,
-                 KVM_MAX_SLOTS, KVM_MAX_RETRIEVE);
+        p->compressed_tokens < 1 || p->dim < 1 || p->image < 2 || (p->bits && p->bits != 32 && p->bits != 8) ||
+        (p->bits == 8 && p->dim % 4)) {
+        snprintf(err, err_size, "memory: window 1..%d, slots 0..%d, retrieve 0..%d, layers 1..64, bits 32 or 8 "
+                                "(8: dim a multiple of 4)", KVM_MAX_WINDOW, KVM_MAX_SLOTS, KVM_MAX_RETRIEVE);
         return -1;
     }
     kv_memory *m = calloc(1, sizeof *m);
@@ -70,7 +88,24 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
     }
     m->be = be;
     m->p = *p;
-    int64_t rows = bank_row(m, p->slots);
+    if (p->bits == 32)
+        m->p.bits = 0;
+    /* int8: the arenas stage the slots a frame reads; views keep the 64-element alignment */
+    int64_t rows = bank_row(m, quantized(m) ? p->retrieve : p->slots);
+    m->qstride = round_up((int64_t)p->compressed_tokens * p->dim / 4, 64);
+    m->sstride = round_up(p->dim, 64);
+    if (quantized(m) && (!(m->q = calloc(2 * (size_t)p->layers, sizeof(wk_tensor))) ||
+                         !(m->scales = calloc(2 * (size_t)p->layers, sizeof(wk_tensor))))) {
+        snprintf(err, err_size, "out of memory");
+        kvm_destroy(m);
+        return -1;
+    }
+    for (int i = 0; quantized(m) && i < 2 * p->layers; i++)
+        if (wk_tensor_alloc_u32(be, &m->q[i], m->qstride, SLOTS_AT_LEAST_ONE(p->slots), 1, 1, err, err_size) ||
+            wk_tensor_alloc(be, &m->scales[i], m->sstride, SLOTS_AT_LEAST_ONE(p->slots), 1, 1, err, err_size)) {
+            kvm_destroy(m);
+            return -1;
+        }
     for (int l = 0; l < p->layers; l++) {
         if (wk_tensor_alloc(be, &m->k[l], p->dim, rows, 1, 1, err, err_size) ||
             wk_tensor_alloc(be, &m->v[l], p->dim, rows, 1, 1, err, err_size)) {
@@ -93,6 +128,13 @@ void kvm_destroy(kv_memory *m)
 {
     if (!m)
         return;
+    for (int i = 2 * m->p.layers - 1; m->q && i >= 0; i--) {
+        if (m->scales)
+            wk_tensor_free(m->be, &m->scales[i]);
+        wk_tensor_free(m->be, &m->q[i]);
+    }
+    free(m->scales);
+    free(m->q);
     wk_tensor_free(m->be, &m->images);
     for (int l = m->p.layers - 1; l >= 0; l--) {
         wk_tensor_free(m->be, &m->v[l]);
@@ -144,7 +186,8 @@ int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out,
     m->retrieved_count = kvr_select(cand, count, pose, now, m->p.retrieve, m->retrieved);
     for (int r = 0; r < m->retrieved_count && n < max; r++) {
         int j = m->retrieved[r];
-        out[n] = (kvm_source){{0}, 3, bank_row(m, j), m->p.compressed_tokens, image_index_bank(m, j), m->bank[j].frame};
+        out[n] = (kvm_source){{0}, 3, bank_row(m, quantized(m) ? r : j), m->p.compressed_tokens, image_index_bank(m, j),
+                              m->bank[j].frame};
         memcpy(out[n++].pose, m->bank[j].pose, sizeof out[0].pose);
     }
     return n;
@@ -237,6 +280,39 @@ static int copy_image(kv_memory *m, int from, int to, char *err, size_t n)
     return rc ? -1 : 0;
 }
 
+/* int8 slots: quantizes rows (dequant 0) into bank slot j's codes and
+ * scales of arena a (2 * layer + 0 for K, + 1 for V), or dequantizes them
+ * back into rows (dequant 1). */
+static int slot_codes(kv_memory *m, int a, int j, wk_tensor *rows, int dequant, char *err, size_t n)
+{
+    wk_tensor q, s;
+    int64_t d = m->p.dim, ct = m->p.compressed_tokens;
+    int rc = wk_tensor_view(m->be, &m->q[a], (int64_t)j * m->qstride, d / 4, ct, 1, 1, &q, err, n) ||
+             wk_tensor_view(m->be, &m->scales[a], (int64_t)j * m->sstride, d, 1, 1, 1, &s, err, n) ||
+             (dequant ? wk_dequantize_i8(m->be, &q, &s, rows, err, n) : wk_quantize_i8(m->be, rows, &q, &s, err, n));
+    wk_tensor_view_release(m->be, &s);
+    wk_tensor_view_release(m->be, &q);
+    return rc ? -1 : 0;
+}
+
+int kvm_stage(kv_memory *m, char *err, size_t err_size)
+{
+    for (int r = 0; quantized(m) && r < m->retrieved_count; r++)
+        for (int l = 0; l < m->p.layers; l++) {
+            wk_tensor *arenas[2] = {&m->k[l], &m->v[l]};
+            for (int a = 0; a < 2; a++) {
+                wk_tensor rows;
+                int rc = wk_tensor_view(m->be, arenas[a], bank_row(m, r) * m->p.dim, m->p.dim,
+                                        m->p.compressed_tokens, 1, 1, &rows, err, err_size) ||
+                         slot_codes(m, 2 * l + a, m->retrieved[r], &rows, 1, err, err_size);
+                wk_tensor_view_release(m->be, &rows);
+                if (rc)
+                    return -1;
+            }
+        }
+    return 0;
+}
+
 /* The window's oldest frame enters the bank: compressed K/V and its image. */
 static int remember(kv_memory *m, int wslot, kvm_compress_fn compress, void *ctx, char *err, size_t n)
 {
@@ -253,12 +329,14 @@ static int remember(kv_memory *m, int wslot, kvm_compress_fn compress, void *ctx
     }
     for (int l = 0; l < m->p.layers; l++) {
         wk_tensor ks, vs, kd, vd;
-        int64_t d = m->p.dim, src = window_row(m, wslot), dst = bank_row(m, j);
+        /* int8: compress into staging slot 0 (this frame's passes have read it by now), then quantize */
+        int64_t d = m->p.dim, src = window_row(m, wslot), dst = bank_row(m, quantized(m) ? 0 : j);
         int rc = wk_tensor_view(m->be, &m->k[l], src * d, d, m->p.tokens, 1, 1, &ks, err, n) ||
                  wk_tensor_view(m->be, &m->v[l], src * d, d, m->p.tokens, 1, 1, &vs, err, n) ||
                  wk_tensor_view(m->be, &m->k[l], dst * d, d, m->p.compressed_tokens, 1, 1, &kd, err, n) ||
                  wk_tensor_view(m->be, &m->v[l], dst * d, d, m->p.compressed_tokens, 1, 1, &vd, err, n) ||
-                 compress(ctx, l, &ks, &vs, &kd, &vd, err, n);
+                 compress(ctx, l, &ks, &vs, &kd, &vd, err, n) ||
+                 (quantized(m) && (slot_codes(m, 2 * l, j, &kd, 0, err, n) || slot_codes(m, 2 * l + 1, j, &vd, 0, err, n)));
         wk_tensor_view_release(m->be, &ks), wk_tensor_view_release(m->be, &vs);
         wk_tensor_view_release(m->be, &kd), wk_tensor_view_release(m->be, &vd);
         if (rc)
@@ -306,6 +384,8 @@ void kvm_get_stats(const kv_memory *m, kvm_stats *out)
     out->slots = m->p.slots;
     out->window_used = m->window_count;
     out->arena_bytes = (uint64_t)(2 * m->p.layers) * (uint64_t)wk_nbytes(&m->k[0]);
+    for (int i = 0; quantized(m) && i < 2 * m->p.layers; i++)
+        out->arena_bytes += (uint64_t)wk_nbytes(&m->q[i]) + (uint64_t)wk_nbytes(&m->scales[i]);
     out->image_bytes = (uint64_t)wk_nbytes(&m->images);
     out->retrieved_count = m->retrieved_count;
     for (int r = 0; r < m->retrieved_count; r++) {
@@ -357,7 +437,7 @@ int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_
 
 int kvm_tensor_count(const kv_memory *m)
 {
-    return 2 * m->p.layers + 1;
+    return 2 * m->p.layers + 1 + (quantized(m) ? 4 * m->p.layers : 0);
 }
 
 wk_tensor *kvm_tensor(kv_memory *m, int i)
@@ -366,6 +446,10 @@ wk_tensor *kvm_tensor(kv_memory *m, int i)
         return NULL;
     if (i == 2 * m->p.layers)
         return &m->images;
+    if (i > 2 * m->p.layers) { /* kq, vq, ks, vs of each layer */
+        int k = i - 2 * m->p.layers - 1, l = k / 4, part = k % 4;
+        return part < 2 ? &m->q[2 * l + part] : &m->scales[2 * l + part - 2];
+    }
     return i % 2 ? &m->v[i / 2] : &m->k[i / 2];
 }
 

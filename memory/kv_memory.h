@@ -11,7 +11,13 @@
  * read them). Retrieval (kv_retrieval.h) runs on the host; when the bank
  * is full, of the two closest poses (position plus yaw / 45 degrees) among
  * the slots and the frame coming in, the newer is given up, which keeps
- * the bank spread over space and keeps each place's first view. */
+ * the bank spread over space and keeps each place's first view.
+ *
+ * int8 slots (bits 8): the bank's keys and values are kept as signed bytes
+ * with one scale per channel (wk_quantize_i8), a quarter of the bytes, and
+ * the arenas hold only `retrieve` float staging slots in the bank's place:
+ * kvm_stage dequantizes the slots a frame reads into them at the start of
+ * its batch. The images stay float. */
 #ifndef WORLDKV_KV_MEMORY_H
 #define WORLDKV_KV_MEMORY_H
 
@@ -28,6 +34,7 @@ typedef struct kvm_params {
     int layers, dim, tokens, compressed_tokens;
     int window, slots, retrieve;
     int image; /* frames are image x image */
+    int bits;  /* the bank's K and V: 0 (or 32) float, 8 int8 (dim a multiple of 4) */
 } kvm_params;
 
 typedef struct kvm_entry {
@@ -51,7 +58,7 @@ typedef int (*kvm_compress_fn)(void *ctx, int layer, const wk_tensor *k, const w
 
 typedef struct kvm_stats {
     int slots_used, slots, window_used;
-    uint64_t arena_bytes, image_bytes;
+    uint64_t arena_bytes, image_bytes; /* arena_bytes includes the int8 bank */
     int retrieved[KVM_MAX_RETRIEVE];
     int64_t retrieved_frames[KVM_MAX_RETRIEVE];
     int retrieved_count;
@@ -74,6 +81,11 @@ int kvm_image(kv_memory *m, int i, wk_tensor *view, char *err, size_t err_size);
  * the count. The newest frame (for the warp) is sources[1] when the window
  * is not empty, else the sink. */
 int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out, int max);
+
+/* Records, into the open batch, what the last kvm_sources chose to read:
+ * with int8 slots, their dequantization into the staging rows (nothing to
+ * do for float slots). Call it after wk_begin, before the passes. */
+int kvm_stage(kv_memory *m, char *err, size_t err_size);
 
 /* Records, into the open batch, the commit of the frame whose keys and
  * values a clean pass just wrote to rows [0, tokens): the first becomes the
@@ -99,7 +111,8 @@ void kvm_save_host(const kv_memory *m, kvm_host_state *out);
 int kvm_newest_image(const kv_memory *m);
 /* Restores bookkeeping; fails if it cannot belong to this memory. */
 int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_size);
-/* The device tensors in a fixed order: k0, v0, k1, v1, ..., images. */
+/* The device tensors in a fixed order: k0, v0, k1, v1, ..., images, then
+ * with int8 slots the bank's codes and scales: kq0, vq0, ks0, vs0, kq1, ... */
 int kvm_tensor_count(const kv_memory *m);
 int kvm_slot_count(const kv_memory *m);
 wk_tensor *kvm_tensor(kv_memory *m, int i);

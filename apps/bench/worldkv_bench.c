@@ -26,6 +26,7 @@ typedef struct bench_opts {
     int frames, steps, profile;
     int memory_every; /* a memory record every N frames (0: at frames 100, 1,000, 10,000 and the last) */
     const char *backend; /* auto (NULL), cpu or vulkan */
+    int memory_bits;     /* 0 float, 8 int8 slots */
 } bench_opts;
 
 /* JSON numbers must be finite: NaN or infinity becomes null. */
@@ -59,7 +60,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: worldkv-bench devices\n"
                  "       worldkv-bench ops [--backend B] [--json] [--device NAME|INDEX] [--seconds T]\n"
                  "       worldkv-bench generate [--model FILE] [--backend B] [--frames N] [--steps S] [--profile]\n"
-                 "                              [--memory-every N] [--json]\n"
+                 "                              [--memory-every N] [--memory-bits 8|32] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices and which backend and device worldkv picks, and why\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
@@ -221,6 +222,7 @@ static int cmd_generate(const bench_opts *o)
     wo.backend = o->backend;
     wo.start_pose[1] = 1.6f;
     wo.profile = o->profile;
+    wo.memory_bits = o->memory_bits;
     worldkv_session *s = NULL;
     double t0 = now_s();
     if (worldkv_session_create(&wo, &s, err, sizeof err) != 0) {
@@ -339,11 +341,11 @@ int main(int argc, char **argv)
     }
     char model_default[1024];
     bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
-                    40, 0, 0, 0, NULL};
+                    40, 0, 0, 0, NULL, 0};
     static const cli_option options[] = {
         {"--help", 'h', 0},  {"--json", 0, 0},  {"--profile", 0, 0},      {"--device", 0, 1},
         {"--seconds", 0, 1}, {"--model", 0, 1}, {"--backend", 0, 1},      {"--memory-every", 0, 1},
-        {"--frames", 0, 1},  {"--steps", 0, 1},
+        {"--frames", 0, 1},  {"--steps", 0, 1},   {"--memory-bits", 0, 1},
     };
     char prog[64];
     snprintf(prog, sizeof prog, "worldkv-bench %.32s", argv[1]);
@@ -381,6 +383,12 @@ int main(int argc, char **argv)
             if (cli_whole(prog, a, v, frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
                 return 2;
             *(frames ? &o.frames : &o.steps) = (int)x;
+        } else if (!strcmp(a, "--memory-bits")) {
+            if (strcmp(v, "8") && strcmp(v, "32")) {
+                fprintf(stderr, "%s: --memory-bits expects 8 or 32, got '%s'\n", prog, v);
+                return 2;
+            }
+            o.memory_bits = atoi(v);
         } else if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;

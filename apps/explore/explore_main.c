@@ -37,7 +37,7 @@ static void on_signal(int sig)
 typedef struct opts {
     const char *model, *start, *script, *record, *out_dir, *snapshot, *filter, *device, *backend;
     uint64_t world_seed, noise_seed;
-    int steps, frames, width, height, memory_slots, record_scale, crf, no_hud, full_hud, help_at_start, profile;
+    int steps, frames, width, height, memory_slots, memory_bits, record_scale, crf, no_hud, full_hud, help_at_start, profile;
     double fps, mouse;
     int64_t shots[MAX_SHOTS];
     int shot_count;
@@ -66,6 +66,7 @@ static void usage(FILE *f)
             "  --fps N               at most N frames a second, the world's clock (default 20; 0: no limit)\n"
             "  --mouse DEG           degrees of turn per pixel of mouse motion (default 0.15)\n"
             "  --memory-slots M      size of the KV memory bank (default 32)\n"
+            "  --memory-bits B       the bank's keys and values: 32 (float, default) or 8 (int8)\n"
             "  --record FILE         record from the start (.mp4, .mkv or .webm; R stops and starts)\n"
             "  --record-scale N      recordings enlarge frames N times (default 4)\n"
             "  --crf N               recording quality, lower is better (default 23)\n"
@@ -126,7 +127,7 @@ static const cli_option explore_options[] = {
     {"--fps", 0, 1},        {"--mouse", 0, 1},    {"--memory-slots", 0, 1}, {"--record", 0, 1},
     {"--record-scale", 0, 1}, {"--crf", 0, 1},    {"--out-dir", 0, 1},      {"--snapshot", 0, 1},
     {"--device", 0, 1},     {"--script", 0, 1},   {"--frames", 0, 1},       {"--screenshot-at", 0, 1},
-    {"--backend", 0, 1},
+    {"--backend", 0, 1},    {"--memory-bits", 0, 1},
 };
 enum { EXPLORE_FLAGS = 6 };
 enum { HUD_OFF, HUD_COMPACT, HUD_FULL };
@@ -198,6 +199,13 @@ static int parse(int argc, char **argv, opts *o)
                 bad = 1;
             }
             o->backend = v;
+            break;
+        case 21:
+            if (strcmp(v, "8") && strcmp(v, "32")) {
+                fprintf(stderr, "worldkv-explore: --memory-bits expects 8 or 32, got '%s'\n", v);
+                bad = 1;
+            }
+            o->memory_bits = atoi(v);
             break;
         }
         if (bad)
@@ -459,6 +467,7 @@ int main(int argc, char **argv)
     wo.seed = o->noise_seed;
     wo.steps = o->steps;
     wo.memory_slots = o->memory_slots;
+    wo.memory_bits = o->memory_bits;
     wo.device = o->device;
     wo.backend = o->backend;
     wo.profile = o->profile;

@@ -88,6 +88,8 @@ typedef struct worldkv_options {
     void *noise_user;
     const char *backend;         /* "auto" (or NULL), "cpu" or "vulkan"; auto reads WORLDKV_BACKEND first */
     int threads;                 /* CPU backend threads; 0: one per core */
+    int memory_bits;             /* the bank's keys and values: 0 or 32 float, 8 int8 (a quarter of the
+                                    bytes; docs/engine.md "int8 memory slots") */
 } worldkv_options;
 
 typedef struct worldkv_stats {

@@ -43,6 +43,9 @@ expect 2 "unexpected argument 'stray'" -- r --frames 2 -o "$tmp/x.mkv" -- stray
 expect 2 "--stream=1" -- r --stream=1
 expect 2 "--frames needs a value" -- r --frames
 expect 2 "unknown option '-z'" -- r -qz
+# int8 memory slots from the command line
+expect 0 "3 frames to" -- r --frames 3 --memory-bits 8 -o "$tmp/int8.mkv"
+expect 2 "--memory-bits expects 8 or 32, got '4'" -- r --memory-bits 4
 # extensions in any case; near-miss names say what would work
 expect 0 "2 frames to" -- r --frames 2 -o "$tmp/UPPER.MP4"
 checks=$((checks + 1))

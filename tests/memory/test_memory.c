@@ -105,10 +105,12 @@ static int write_front(wk_backend *be, const wk_tensor *arena, const float *data
     return rc;
 }
 
-static void test_rollout(wk_backend *be)
+/* bits 8: the bank in int8; the slots a frame reads come back, dequantized,
+ * into the staging rows that kvm_sources names (after kvm_stage). */
+static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
 {
     char err[512] = "";
-    kvm_params p = {2, 16, 16, 4, 2, 3, 2, 4};
+    kvm_params p = {2, 16, 16, 4, 2, 3, 2, 4, bits};
     kv_memory *m = NULL;
     CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
     if (!m) {
@@ -161,6 +163,8 @@ static void test_rollout(wk_backend *be)
         }
         kvm_source src[8];
         int n = kvm_sources(m, pose, f + 1, src, 8);
+        CHECK(wk_begin(be, err, sizeof err) == 0 && kvm_stage(m, err, sizeof err) == 0 &&
+              wk_end(be, err, sizeof err) == 0);
         CHECK(n >= 1 && src[0].kind == 1 && src[0].frame == 0);
         if (f >= 2) {
             CHECK(src[1].kind == 2 && src[1].frame == f && src[2].kind == 2 && src[2].frame == f - 1);
@@ -170,7 +174,13 @@ static void test_rollout(wk_backend *be)
         }
         for (int i = 3; i < n; i++) {
             CHECK(src[i].kind == 3 && src[i].rows == 4);
-            CHECK(row_value(be, kvm_k_arenas(m)[0], src[i].row, 16) == (float)src[i].frame);
+            /* int8: a constant channel is 127 codes of value / 127: back within float rounding */
+            CHECK_NEAR(row_value(be, kvm_k_arenas(m)[0], src[i].row, 16), (float)src[i].frame,
+                       bits == 8 ? 1e-5 * src[i].frame : 0);
+            CHECK_NEAR(row_value(be, kvm_v_arenas(m)[1], src[i].row, 16), -(float)src[i].frame,
+                       bits == 8 ? 1e-5 * src[i].frame : 0);
+            if (bits == 8) /* the staging rows, not the bank slot's own */
+                CHECK(src[i].row == 16 + 16 + 2 * 16 + (i - 3) * 4);
         }
     }
     CHECK(row_value(be, kvm_k_arenas(m)[0], 16, 16) == 0.0f); /* the sink is still frame 0 */
@@ -178,8 +188,9 @@ static void test_rollout(wk_backend *be)
     kvm_get_stats(m, &st);
     /* frames 1..11 passed through a window of 2: 9 left it for a bank of 3 */
     CHECK(st.evictions == 9 - 3);
-    printf("memory after 12 frames: %d/%d slots, %lld evictions, %llu arena bytes\n", st.slots_used, st.slots,
-           (long long)st.evictions, (unsigned long long)st.arena_bytes);
+    printf("memory (bits %d) after 12 frames: %d/%d slots, %lld evictions, %llu arena bytes\n", bits, st.slots_used,
+           st.slots, (long long)st.evictions, (unsigned long long)st.arena_bytes);
+    *arena_bytes = st.arena_bytes;
     wk_tensor_free(be, &depth);
     wk_tensor_free(be, &rgb);
     kvm_destroy(m);
@@ -188,6 +199,10 @@ static void test_rollout(wk_backend *be)
     bad.window = 0;
     CHECK(kvm_create(be, &bad, &m, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "window 1..");
+    bad = p;
+    bad.bits = 4;
+    CHECK(kvm_create(be, &bad, &m, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "bits 32 or 8");
 }
 
 /* Commits frames at the given poses into a window of 1 and a bank of 2;
@@ -195,7 +210,7 @@ static void test_rollout(wk_backend *be)
 static void commit_poses(wk_backend *be, const float (*poses)[5], int count, int64_t bank_frames[2])
 {
     char err[512] = "";
-    kvm_params p = {1, 16, 16, 4, 1, 2, 1, 4};
+    kvm_params p = {1, 16, 16, 4, 1, 2, 1, 4, 0};
     kv_memory *m = NULL;
     wk_tensor rgb, depth;
     CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
@@ -230,6 +245,29 @@ static void test_eviction_keeps_first_view(wk_backend *be)
     CHECK(bank[0] == 1 && bank[1] == 3);
 }
 
+/* At the student's sizes (4 layers, 256 channels, 16 compressed tokens a
+ * slot, a bank of 32 read 4 at a time) an int8 slot takes a quarter of the
+ * bytes, plus its scales, and no padding. */
+static void test_student_sized_bank(wk_backend *be)
+{
+    char err[512];
+    uint64_t bytes[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        kvm_params p = {4, 256, 64, 16, 4, 32, 4, 64, i ? 8 : 0};
+        kv_memory *m = NULL;
+        CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
+        kvm_stats st;
+        if (m)
+            kvm_get_stats(m, &st), bytes[i] = st.arena_bytes;
+        kvm_destroy(m);
+    }
+    uint64_t fixed = 4ull * 2 * 256 * (64 + 64 + 4 * 64) * 4, slot_f32 = 4ull * 2 * 256 * 16 * 4;
+    CHECK(bytes[0] == fixed + 32 * slot_f32);
+    CHECK(bytes[1] == fixed + 4 * slot_f32 + 32 * (slot_f32 / 4 + 4ull * 2 * 256 * 4));
+    printf("student-sized bank of 32: %.2f MiB float, %.2f MiB int8 (KV arenas, images apart)\n",
+           (double)bytes[0] / 1048576.0, (double)bytes[1] / 1048576.0);
+}
+
 int main(void)
 {
     char err[512];
@@ -241,7 +279,14 @@ int main(void)
         return 1;
     }
     printf("backend: %s (%s)\n", wk_backend_name(be), wk_backend_reason(be));
-    test_rollout(be);
+    uint64_t float_bytes = 0, int8_bytes = 0;
+    test_rollout(be, 0, &float_bytes);
+    test_rollout(be, 8, &int8_bytes);
+    /* int8: 2 staging slots for the 3-slot bank, and per slot and arena 64
+     * words of codes and 64 scales (views pad to 64 elements at this tiny
+     * size: 16 words of codes and 16 scales are used) */
+    CHECK(int8_bytes == float_bytes - 2 * 2 * 16 * 4 * 4 + 2 * 2 * 3 * (64 + 64) * 4);
+    test_student_sized_bank(be);
     test_eviction_keeps_first_view(be);
     uint32_t messages = wk_backend_validation_messages(be);
     wk_backend_destroy(be);

@@ -72,10 +72,10 @@ def golden_inputs(cfg, frames):
     return start.clamp(-1, 1), poses
 
 
-def golden(model, frames, path, include_weights):
+def golden(model, frames, path, include_weights, kv_bits=None):
     trace = Trace(enabled=True)
     start, poses = golden_inputs(model.cfg, frames)
-    s = Session(model, seed=99, trace=trace)
+    s = Session(model, seed=99, trace=trace, kv_bits=kv_bits)
     s.start(start, poses[0])
     for t in range(1, frames + 1):
         s.step(poses[t])
@@ -92,7 +92,7 @@ def golden(model, frames, path, include_weights):
     if include_weights:
         tensors.update({f"weights.{k}": v for k, v in model.state_dict().items()})
     meta = {"config": json.dumps(config_json(model.cfg)), "frames": str(frames),
-            "memory_slots_used": str(len(s.bank))}
+            "memory_slots_used": str(len(s.bank)), "kv_bits": str(kv_bits or 32)}
     write_safetensors(path, {k: v.float() for k, v in tensors.items()}, meta)
     return len(s.bank)
 
@@ -145,7 +145,9 @@ def main():
         os.makedirs(args.golden, exist_ok=True)
         used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
         gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
-        print(json.dumps({"golden": args.golden, "tiny_memory_slots": used, "tiny_gates_memory_slots": gated}))
+        int8 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int8.safetensors"), True, kv_bits=8)
+        print(json.dumps({"golden": args.golden, "tiny_memory_slots": used, "tiny_gates_memory_slots": gated,
+                          "tiny_int8_memory_slots": int8}))
         return
     if not args.out:
         ap.error("--checkpoint needs --out")
@@ -165,8 +167,9 @@ def main():
         used = golden(model, args.golden_frames, os.path.join(args.golden, "student.safetensors"), False)
         tiny_used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
         gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
+        int8 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int8.safetensors"), True, kv_bits=8)
         print(json.dumps({"golden": args.golden, "student_memory_slots": used, "tiny_memory_slots": tiny_used,
-                          "tiny_gates_memory_slots": gated}))
+                          "tiny_gates_memory_slots": gated, "tiny_int8_memory_slots": int8}))
 
 
 if __name__ == "__main__":
