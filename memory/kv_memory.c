@@ -17,6 +17,8 @@ struct kv_memory {
     /* int8 slots: per layer the codes [qstride, slots] (u32, 4 bytes a word) and scales [sstride, slots] */
     wk_tensor *q, *scales; /* 2 * layers each: k then v of layer 0, then layer 1, ... */
     int64_t qstride, sstride;
+    wk_tensor packed;      /* int8 slots: the bank's frames, RGB8 and f16 depth [pstride, slots] */
+    int64_t pstride;
     kvm_entry sink;
     kvm_entry window[KVM_MAX_WINDOW];
     int window_head, window_count; /* ring: head is the oldest */
@@ -61,6 +63,7 @@ static int image_index_window(const kv_memory *m, int i)
     return 1 + i;
 }
 
+/* Bank slot j's frame; with int8 slots, staging slot j's (the bank's own are packed). */
 static int image_index_bank(const kv_memory *m, int j)
 {
     return 1 + m->p.window + j;
@@ -115,8 +118,13 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
         m->kp[l] = &m->k[l];
         m->vp[l] = &m->v[l];
     }
-    if (wk_tensor_alloc(be, &m->images, (int64_t)p->image * p->image * 4, 1 + p->window + p->slots, 1, 1, err,
-                        err_size)) {
+    int64_t hw = (int64_t)p->image * p->image;
+    m->pstride = round_up(hw + hw / 2, 64);
+    if (wk_tensor_alloc(be, &m->images, hw * 4, 1 + p->window + (quantized(m) ? p->retrieve : p->slots), 1, 1, err,
+                        err_size) ||
+        (quantized(m) && (hw % 2 ? (snprintf(err, err_size, "memory: int8 slots need an even frame area"), -1)
+                                 : wk_tensor_alloc_u32(be, &m->packed, m->pstride, SLOTS_AT_LEAST_ONE(p->slots), 1,
+                                                       1, err, err_size)))) {
         kvm_destroy(m);
         return -1;
     }
@@ -135,6 +143,8 @@ void kvm_destroy(kv_memory *m)
     }
     free(m->scales);
     free(m->q);
+    if (m->packed.ne[0])
+        wk_tensor_free(m->be, &m->packed);
     wk_tensor_free(m->be, &m->images);
     for (int l = m->p.layers - 1; l >= 0; l--) {
         wk_tensor_free(m->be, &m->v[l]);
@@ -186,8 +196,8 @@ int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out,
     m->retrieved_count = kvr_select(cand, count, pose, now, m->p.retrieve, m->retrieved);
     for (int r = 0; r < m->retrieved_count && n < max; r++) {
         int j = m->retrieved[r];
-        out[n] = (kvm_source){{0}, 3, bank_row(m, quantized(m) ? r : j), m->p.compressed_tokens, image_index_bank(m, j),
-                              m->bank[j].frame};
+        out[n] = (kvm_source){{0}, 3, bank_row(m, quantized(m) ? r : j), m->p.compressed_tokens,
+                              image_index_bank(m, quantized(m) ? r : j), m->bank[j].frame};
         memcpy(out[n++].pose, m->bank[j].pose, sizeof out[0].pose);
     }
     return n;
@@ -295,9 +305,25 @@ static int slot_codes(kv_memory *m, int a, int j, wk_tensor *rows, int dequant, 
     return rc ? -1 : 0;
 }
 
+/* int8 slots: packs an image-store entry into bank slot j's frame, or
+ * unpacks slot j's frame into the entry. */
+static int slot_frame(kv_memory *m, int entry, int j, int unpack, char *err, size_t n)
+{
+    wk_tensor img, packed;
+    int64_t hw = (int64_t)m->p.image * m->p.image;
+    int rc = kvm_image(m, entry, &img, err, n) ||
+             wk_tensor_view(m->be, &m->packed, (int64_t)j * m->pstride, hw + hw / 2, 1, 1, 1, &packed, err, n) ||
+             (unpack ? wk_unpack_frame(m->be, &packed, &img, err, n) : wk_pack_frame(m->be, &img, &packed, err, n));
+    wk_tensor_view_release(m->be, &packed);
+    wk_tensor_view_release(m->be, &img);
+    return rc ? -1 : 0;
+}
+
 int kvm_stage(kv_memory *m, char *err, size_t err_size)
 {
-    for (int r = 0; quantized(m) && r < m->retrieved_count; r++)
+    for (int r = 0; quantized(m) && r < m->retrieved_count; r++) {
+        if (slot_frame(m, image_index_bank(m, r), m->retrieved[r], 1, err, err_size) != 0)
+            return -1;
         for (int l = 0; l < m->p.layers; l++) {
             wk_tensor *arenas[2] = {&m->k[l], &m->v[l]};
             for (int a = 0; a < 2; a++) {
@@ -310,6 +336,7 @@ int kvm_stage(kv_memory *m, char *err, size_t err_size)
                     return -1;
             }
         }
+    }
     return 0;
 }
 
@@ -342,7 +369,8 @@ static int remember(kv_memory *m, int wslot, kvm_compress_fn compress, void *ctx
         if (rc)
             return -1;
     }
-    if (copy_image(m, image_index_window(m, wslot), image_index_bank(m, j), err, n) != 0)
+    if (quantized(m) ? slot_frame(m, image_index_window(m, wslot), j, 0, err, n) != 0
+                     : copy_image(m, image_index_window(m, wslot), image_index_bank(m, j), err, n) != 0)
         return -1;
     m->bank[j] = m->window[wslot];
     return 0;
@@ -386,7 +414,7 @@ void kvm_get_stats(const kv_memory *m, kvm_stats *out)
     out->arena_bytes = (uint64_t)(2 * m->p.layers) * (uint64_t)wk_nbytes(&m->k[0]);
     for (int i = 0; quantized(m) && i < 2 * m->p.layers; i++)
         out->arena_bytes += (uint64_t)wk_nbytes(&m->q[i]) + (uint64_t)wk_nbytes(&m->scales[i]);
-    out->image_bytes = (uint64_t)wk_nbytes(&m->images);
+    out->image_bytes = (uint64_t)wk_nbytes(&m->images) + (quantized(m) ? (uint64_t)wk_nbytes(&m->packed) : 0);
     out->retrieved_count = m->retrieved_count;
     for (int r = 0; r < m->retrieved_count; r++) {
         out->retrieved[r] = m->retrieved[r];
@@ -437,7 +465,7 @@ int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_
 
 int kvm_tensor_count(const kv_memory *m)
 {
-    return 2 * m->p.layers + 1 + (quantized(m) ? 4 * m->p.layers : 0);
+    return 2 * m->p.layers + 1 + (quantized(m) ? 4 * m->p.layers + 1 : 0);
 }
 
 wk_tensor *kvm_tensor(kv_memory *m, int i)
@@ -446,6 +474,8 @@ wk_tensor *kvm_tensor(kv_memory *m, int i)
         return NULL;
     if (i == 2 * m->p.layers)
         return &m->images;
+    if (i == kvm_tensor_count(m) - 1 && quantized(m))
+        return &m->packed;
     if (i > 2 * m->p.layers) { /* kq, vq, ks, vs of each layer */
         int k = i - 2 * m->p.layers - 1, l = k / 4, part = k % 4;
         return part < 2 ? &m->q[2 * l + part] : &m->scales[2 * l + part - 2];

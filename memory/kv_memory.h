@@ -17,7 +17,8 @@
  * with one scale per channel (wk_quantize_i8), a quarter of the bytes, and
  * the arenas hold only `retrieve` float staging slots in the bank's place:
  * kvm_stage dequantizes the slots a frame reads into them at the start of
- * its batch. The images stay float. */
+ * its batch. The bank's frames are packed the same way (RGB8 and binary16
+ * depth, wk_pack_frame) and unpacked into `retrieve` float staging frames. */
 #ifndef WORLDKV_KV_MEMORY_H
 #define WORLDKV_KV_MEMORY_H
 
@@ -112,7 +113,8 @@ int kvm_newest_image(const kv_memory *m);
 /* Restores bookkeeping; fails if it cannot belong to this memory. */
 int kvm_load_host(kv_memory *m, const kvm_host_state *in, char *err, size_t err_size);
 /* The device tensors in a fixed order: k0, v0, k1, v1, ..., images, then
- * with int8 slots the bank's codes and scales: kq0, vq0, ks0, vs0, kq1, ... */
+ * with int8 slots the bank's codes and scales: kq0, vq0, ks0, vs0, kq1, ...,
+ * and the bank's packed frames last. */
 int kvm_tensor_count(const kv_memory *m);
 int kvm_slot_count(const kv_memory *m);
 wk_tensor *kvm_tensor(kv_memory *m, int i);

@@ -5,20 +5,55 @@
 // largest magnitude over the N tokens, then packs each token's 4 bytes
 // (roundEven, as the reference's nearbyintf). Dequantize: one invocation
 // per value. Bytes are packed by hand: no 8-bit storage feature needed.
+// MODE 2 and 3 pack and unpack a stored frame (ref_pack_frame): x [4, hw]
+// (RGB planes in [-1, 1], depth) <-> q: RGB8 in word i, then binary16
+// depths two a word; one invocation per pixel pair.
 layout(local_size_x = 64) in;
-layout(constant_id = 0) const int DEQUANT = 0;
+layout(constant_id = 0) const int MODE = 0; // 0 quantize, 1 dequantize, 2 pack frame, 3 unpack frame
 
 layout(binding = 0) buffer X { float x[]; };
 layout(binding = 1) buffer Q { uint q[]; };
 layout(binding = 2) buffer S { float s[]; };
 
-layout(push_constant) uniform Push { uint tokens, dim; } p;
+layout(push_constant) uniform Push { uint tokens, dim; } p; // frames: tokens = hw
+
+uint colour_byte(float v)
+{
+    return uint(clamp(roundEven((v + 1.0) * 127.5), 0.0, 255.0));
+}
+
+void frame(uint pair)
+{
+    uint hw = p.tokens;
+    if (pair >= hw / 2)
+        return;
+    for (uint k = 0; k < 2; k++) {
+        uint i = 2 * pair + k;
+        if (MODE == 2) {
+            q[i] = colour_byte(x[i]) | colour_byte(x[hw + i]) << 8 | colour_byte(x[2 * hw + i]) << 16;
+        } else {
+            for (uint c = 0; c < 3; c++)
+                x[c * hw + i] = float((q[i] >> (8 * c)) & 0xffu) / 127.5 - 1.0;
+        }
+    }
+    if (MODE == 2) {
+        q[hw + pair] = packHalf2x16(vec2(x[3 * hw + 2 * pair], x[3 * hw + 2 * pair + 1]));
+    } else {
+        vec2 d = unpackHalf2x16(q[hw + pair]);
+        x[3 * hw + 2 * pair] = d.x;
+        x[3 * hw + 2 * pair + 1] = d.y;
+    }
+}
 
 void main()
 {
     uint i = gl_GlobalInvocationID.x;
     uint words = p.dim / 4;
-    if (DEQUANT == 1) {
+    if (MODE >= 2) {
+        frame(i);
+        return;
+    }
+    if (MODE == 1) {
         if (i >= p.tokens * p.dim)
             return;
         uint c = i % p.dim, n = i / p.dim;

@@ -420,6 +420,26 @@ int wk_dequantize_i8(wk_backend *be, const wk_tensor *q, const wk_tensor *scale,
     return quant_i8(be, 1, out, q, scale, err, err_size);
 }
 
+static int frame_pack(wk_backend *be, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,
+                      size_t err_size)
+{
+    int64_t hw = img->ne[0] * img->ne[1];
+    if (img->dtype != WK_F32 || packed->dtype != WK_U32 || img->ne[2] != 4 || img->ne[3] != 1 || hw % 2 ||
+        wk_nelements(packed) != hw + hw / 2)
+        FAIL("%s: img [W, H, 4] f32 with W * H even, packed [W * H * 3 / 2] u32", unpack ? "unpack_frame" : "pack_frame");
+    return be->i->frame_pack(be->ctx, unpack, img, packed, err, err_size);
+}
+
+int wk_pack_frame(wk_backend *be, const wk_tensor *img, wk_tensor *packed, char *err, size_t err_size)
+{
+    return frame_pack(be, 0, img, packed, err, err_size);
+}
+
+int wk_unpack_frame(wk_backend *be, const wk_tensor *packed, wk_tensor *img, char *err, size_t err_size)
+{
+    return frame_pack(be, 1, img, packed, err, err_size);
+}
+
 int wk_upsample_nearest(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size)
 {
     return resample(be, 0, x, f, out, err, err_size);

@@ -172,6 +172,10 @@ int wk_pixel_shuffle(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, 
 int wk_quantize_i8(wk_backend *be, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err, size_t err_size);
 int wk_dequantize_i8(wk_backend *be, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
                      size_t err_size);
+/* Stored frames, packed (ops_ref.h: ref_pack_frame): img [W, H, 4] f32
+ * (RGB planes in [-1, 1], then depth) <-> packed [W * H * 3 / 2] u32. */
+int wk_pack_frame(wk_backend *be, const wk_tensor *img, wk_tensor *packed, char *err, size_t err_size);
+int wk_unpack_frame(wk_backend *be, const wk_tensor *packed, wk_tensor *img, char *err, size_t err_size);
 int wk_patchify(wk_backend *be, const wk_tensor *img, int p, wk_tensor *tokens, char *err, size_t err_size);
 int wk_unpatchify(wk_backend *be, const wk_tensor *tokens, int p, wk_tensor *img, char *err, size_t err_size);
 

@@ -74,6 +74,9 @@ typedef struct wk_backend_i {
     /* dequant 0: x -> q, scale; 1: q, scale -> x (the f32 side is always x) */
     int (*quant_i8)(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
                     size_t err_size);
+    /* unpack 0: img -> packed; 1: packed -> img */
+    int (*frame_pack)(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,
+                      size_t err_size);
     /* unpatch 0: img -> tokens; 1: tokens -> img */
     int (*patch)(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,
                  size_t err_size);

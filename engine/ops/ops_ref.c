@@ -1,5 +1,7 @@
 #include "ops_ref.h"
 
+#include "half.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -326,4 +328,27 @@ void ref_dequantize_i8(const uint32_t *q, const float *scale, int64_t tokens, in
             int8_t v = (int8_t)(uint8_t)(q[n * (dim / 4) + c / 4] >> (8 * (c % 4)));
             out[n * dim + c] = scale[c] * (float)v;
         }
+}
+
+static uint32_t colour_byte(float x)
+{
+    return (uint32_t)fminf(255.0f, fmaxf(0.0f, nearbyintf((x + 1.0f) * 127.5f)));
+}
+
+void ref_pack_frame(const float *img, int64_t hw, uint32_t *packed)
+{
+    for (int64_t i = 0; i < hw; i++)
+        packed[i] = colour_byte(img[i]) | colour_byte(img[hw + i]) << 8 | colour_byte(img[2 * hw + i]) << 16;
+    for (int64_t i = 0; i < hw / 2; i++)
+        packed[hw + i] = (uint32_t)half_from_float(img[3 * hw + 2 * i]) |
+                         (uint32_t)half_from_float(img[3 * hw + 2 * i + 1]) << 16;
+}
+
+void ref_unpack_frame(const uint32_t *packed, int64_t hw, float *img)
+{
+    for (int64_t i = 0; i < hw; i++)
+        for (int c = 0; c < 3; c++)
+            img[c * hw + i] = (float)(packed[i] >> (8 * c) & 0xffu) / 127.5f - 1.0f;
+    for (int64_t i = 0; i < hw; i++)
+        img[3 * hw + i] = half_to_float((uint16_t)(packed[hw + i / 2] >> (16 * (i % 2))));
 }

@@ -31,6 +31,13 @@ void ref_pixel_shuffle(const float *x, int64_t c, int64_t h, int64_t w, int f, f
  * +-127 (0 where a channel is all zero); dequantize reads scale * byte. */
 void ref_quantize_i8(const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale);
 void ref_dequantize_i8(const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out);
+/* A stored frame, packed: img [4, hw] (RGB planes in [-1, 1], then depth)
+ * -> packed [hw + hw / 2] words: pixel i's RGB as bytes roundEven((x + 1)
+ * * 127.5) clamped to 0..255 in word i, then the depths as binary16 (round
+ * to nearest even), pixel 2i in the low half of word hw + i. hw is even.
+ * Unpacking gives byte / 127.5 - 1 and the depth's f16 value. */
+void ref_pack_frame(const float *img, int64_t hw, uint32_t *packed);
+void ref_unpack_frame(const uint32_t *packed, int64_t hw, float *img);
 void ref_patchify(const float *img, int64_t c, int64_t h, int64_t w, int p, float *tokens);
 void ref_unpatchify(const float *tokens, int64_t c, int64_t h, int64_t w, int p, float *img);
 /* cams: centre, forward, right, up (12 floats each) */

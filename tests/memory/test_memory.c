@@ -246,26 +246,32 @@ static void test_eviction_keeps_first_view(wk_backend *be)
 }
 
 /* At the student's sizes (4 layers, 256 channels, 16 compressed tokens a
- * slot, a bank of 32 read 4 at a time) an int8 slot takes a quarter of the
- * bytes, plus its scales, and no padding. */
+ * slot, a bank of 32 read 4 at a time) an int8 slot's K and V take a
+ * quarter of the bytes, plus its scales, and no padding; its frame packed
+ * takes 24 KiB instead of 64. */
 static void test_student_sized_bank(wk_backend *be)
 {
     char err[512];
-    uint64_t bytes[2] = {0, 0};
+    uint64_t bytes[2] = {0, 0}, images[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
         kvm_params p = {4, 256, 64, 16, 4, 32, 4, 64, i ? 8 : 0};
         kv_memory *m = NULL;
         CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
         kvm_stats st;
         if (m)
-            kvm_get_stats(m, &st), bytes[i] = st.arena_bytes;
+            kvm_get_stats(m, &st), bytes[i] = st.arena_bytes, images[i] = st.image_bytes;
         kvm_destroy(m);
     }
     uint64_t fixed = 4ull * 2 * 256 * (64 + 64 + 4 * 64) * 4, slot_f32 = 4ull * 2 * 256 * 16 * 4;
     CHECK(bytes[0] == fixed + 32 * slot_f32);
     CHECK(bytes[1] == fixed + 4 * slot_f32 + 32 * (slot_f32 / 4 + 4ull * 2 * 256 * 4));
-    printf("student-sized bank of 32: %.2f MiB float, %.2f MiB int8 (KV arenas, images apart)\n",
-           (double)bytes[0] / 1048576.0, (double)bytes[1] / 1048576.0);
+    /* frames: float [64 x 64 x 4] each for sink, window and bank; int8: float for sink, window and 4
+     * staging frames, the bank's packed (RGB8 and f16 depth: 6144 words) */
+    uint64_t frame = 64ull * 64 * 4 * 4;
+    CHECK(images[0] == (1 + 4 + 32) * frame && images[1] == (1 + 4 + 4) * frame + 32ull * 6144 * 4);
+    printf("student-sized bank of 32: %.2f MiB float, %.2f MiB int8 (KV arenas); frames %.2f and %.2f MiB\n",
+           (double)bytes[0] / 1048576.0, (double)bytes[1] / 1048576.0, (double)images[0] / 1048576.0,
+           (double)images[1] / 1048576.0);
 }
 
 int main(void)

@@ -566,6 +566,42 @@ static void run_quant_i8(int64_t tokens, int64_t dim)
     free(x), free(scale_want), free(scale_got), free(back), free(back_want), free(q_want), free(q_got);
 }
 
+/* Packed frames (RGB8 and binary16 depth): the words match the reference
+ * (at most one in a thousand may differ by a rounding step: a device's
+ * arithmetic is not bound to IEEE division), and unpacking the device's
+ * words matches the reference to 1e-6. Colours beyond [-1, 1] clamp. */
+static void run_frame_pack(int64_t w, int64_t h)
+{
+    char err[256], name[96];
+    int64_t hw = w * h, words = hw + hw / 2;
+    float *img = rand_array(4 * hw), *back = malloc(sizeof(float) * (size_t)(4 * hw));
+    float *back_want = malloc(sizeof(float) * (size_t)(4 * hw));
+    uint32_t *want = malloc(sizeof(uint32_t) * (size_t)words), *got = malloc(sizeof(uint32_t) * (size_t)words);
+    for (int64_t i = 0; i < 3 * hw; i++)
+        img[i] *= 1.2f;
+    for (int64_t i = 3 * hw; i < 4 * hw; i++)
+        img[i] = 0.1f + 50.0f * (img[i] + 1.0f);
+    ref_pack_frame(img, hw, want);
+    wk_tensor ti, tp, tb;
+    upload(&ti, img, w, h, 4, 1);
+    CHECK(wk_tensor_alloc_u32(g_be, &tp, words, 1, 1, 1, err, sizeof err) == 0);
+    upload(&tb, NULL, w, h, 4, 1);
+    int rec = begin() && wk_pack_frame(g_be, &ti, &tp, err, sizeof err) == 0 &&
+              wk_unpack_frame(g_be, &tp, &tb, err, sizeof err) == 0;
+    snprintf(name, sizeof name, "pack_frame %lldx%lld", (long long)w, (long long)h);
+    if (run_and_get(rec, &tb, back, name) && wk_tensor_get(g_be, &tp, (float *)(void *)got, err, sizeof err) == 0) {
+        int64_t differ = 0;
+        for (int64_t i = 0; i < words; i++)
+            differ += got[i] != want[i];
+        printf("  %-44s words differing %lld of %lld\n", name, (long long)differ, (long long)words);
+        CHECK(differ * 1000 <= words);
+        ref_unpack_frame(got, hw, back_want);
+        compare("unpack_frame of the device's words", back, back_want, 4 * hw, 1e-12, 1e-6);
+    }
+    wk_tensor_free(g_be, &tb), wk_tensor_free(g_be, &tp), wk_tensor_free(g_be, &ti);
+    free(img), free(back), free(back_want), free(want), free(got);
+}
+
 static void test_ops_more(void)
 {
     test_matmul_gated();
@@ -598,6 +634,9 @@ static void test_ops_more(void)
     run_quant_i8(7, 12);
     run_quant_i8(16, 256);   /* a slot of the student: 16 compressed tokens of 256 channels */
     run_quant_i8(33, 260);
+    run_frame_pack(2, 1);
+    run_frame_pack(7, 6);
+    run_frame_pack(64, 64);  /* a stored frame of the student */
     test_warp(WK_WARP_BILINEAR);
     test_warp(WK_WARP_CATMULL_ROM);
 }

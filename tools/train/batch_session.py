@@ -10,7 +10,7 @@ check_infer.py shows the two agree.
 """
 import torch
 
-from kv_quant import fake_quant
+from kv_quant import fake_pack_frame, fake_quant
 from model import SRC_MEMORY, SRC_SINK, SRC_WINDOW, Student
 from retrieval import MIN_OVERLAP, overlap, sample_points, score_milli
 from selfforce import frame_pass
@@ -93,9 +93,10 @@ class BatchSession:
         m = self.model
         ck = [fake_quant(blk.compress(blk.comp_k, k), self.kv_bits) for blk, k in zip(m.blocks, f["k"])]
         cv = [fake_quant(blk.compress(blk.comp_v, v), self.kv_bits) for blk, v in zip(m.blocks, f["v"])]
+        rgb, depth = fake_pack_frame(f["rgb"], f["depth"]) if self.kv_bits else (f["rgb"], f["depth"])
         for e in range(self.b):
             slot = _Slot([k[e].clone() for k in ck], [v[e].clone() for v in cv], f["pose"][e].clone(), f["time"],
-                         f["rgb"][e].clone(), f["depth"][e].clone())
+                         rgb[e].clone(), depth[e].clone())
             bank = self.banks[e]
             if len(bank) < self.memory_slots:
                 bank.append(slot)

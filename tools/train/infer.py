@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from kv_quant import fake_quant
+from kv_quant import fake_pack_frame, fake_quant
 from model import SRC_MEMORY, SRC_SELF, SRC_SINK, SRC_WINDOW, Student, modulate, patchify
 from retrieval import MIN_OVERLAP, overlap, sample_points, score_milli
 from warp import warp
@@ -182,7 +182,8 @@ class Session:
         m = self.model
         ck = [fake_quant(blk.compress(blk.comp_k, k[None])[0], self.kv_bits) for blk, k in zip(m.blocks, f.k)]
         cv = [fake_quant(blk.compress(blk.comp_v, v[None])[0], self.kv_bits) for blk, v in zip(m.blocks, f.v)]
-        slot = Slot(ck, cv, f.pose, f.time, f.time, f.rgb, f.depth)
+        rgb, depth = fake_pack_frame(f.rgb, f.depth) if self.kv_bits else (f.rgb, f.depth)
+        slot = Slot(ck, cv, f.pose, f.time, f.time, rgb, depth)
         if len(self.bank) < self.memory_slots:
             self.bank.append(slot)
             return

@@ -286,6 +286,7 @@ static const wk_backend_i cpu_iface = {
     .conv2d = cpu_op_conv2d,
     .resample = cpu_op_resample,
     .quant_i8 = cpu_op_quant_i8,
+    .frame_pack = cpu_op_frame_pack,
     .patch = cpu_op_patch,
     .warp = cpu_op_warp,
 };

@@ -81,6 +81,8 @@ int cpu_op_conv2d(void *ctx, const wk_tensor *x, const wk_tensor *w, const wk_te
                   wk_tensor *out, char *err, size_t err_size);
 int cpu_op_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
                     size_t err_size);
+int cpu_op_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,
+                      size_t err_size);
 int cpu_op_resample(void *ctx, int mode, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
 int cpu_op_patch(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,
                  size_t err_size);

@@ -365,3 +365,19 @@ int cpu_op_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor 
     OP_END(c, dequant ? "dequantize_i8" : "quantize_i8", dequant ? x : scale);
     return 0;
 }
+
+int cpu_op_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,
+                      size_t err_size)
+{
+    (void)err, (void)err_size;
+    cpu_ctx *c = ctx;
+    OP_BEGIN(c);
+    int64_t hw = img->ne[0] * img->ne[1];
+    uint32_t *words = (uint32_t *)(void *)cpu_f(packed);
+    if (unpack)
+        ref_unpack_frame(words, hw, cpu_f(img));
+    else
+        ref_pack_frame(cpu_f(img), hw, words);
+    OP_END(c, unpack ? "unpack_frame" : "pack_frame", unpack ? img : packed);
+    return 0;
+}

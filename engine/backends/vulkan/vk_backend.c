@@ -231,6 +231,7 @@ static const wk_backend_i vk_iface = {
     .conv2d = vk_conv2d,
     .resample = vk_resample,
     .quant_i8 = vk_quant_i8,
+    .frame_pack = vk_frame_pack,
     .patch = vk_patch,
     .warp = vk_warp,
 };

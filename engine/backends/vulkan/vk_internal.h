@@ -88,6 +88,7 @@ int vk_conv2d(void *ctx, const wk_tensor *x, const wk_tensor *w, const wk_tensor
               wk_tensor *out, char *err, size_t err_size);
 int vk_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
                 size_t err_size);
+int vk_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err, size_t err_size);
 int vk_resample(void *ctx, int mode, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
 int vk_patch(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,
              size_t err_size);

@@ -39,6 +39,24 @@ int vk_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, 
                           dequant ? "dequantize_i8" : "quantize_i8", err, err_size);
 }
 
+int vk_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err, size_t err_size)
+{
+    int64_t hw = img->ne[0] * img->ne[1];
+    wk_vk *be = ctx;
+    uint32_t spec[1] = {unpack ? 3u : 2u};
+    vkr_binding_kind kinds[3] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
+    struct {
+        uint32_t tokens, dim;
+    } push = {(uint32_t)hw, 0};
+    vkr_pipeline *p = wk_vk_pipeline(be, "quant", spec, 1, kinds, 3, sizeof push, err, err_size);
+    if (!p)
+        return -1;
+    /* the shader's third binding (scales) is unused here: bind the frame again */
+    vkr_buffer *binds[3] = {wk_buf(img), wk_buf(packed), wk_buf(img)};
+    return wk_vk_dispatch(be, p, binds, &push, wk_div_up(hw / 2, 64), 1, 1, unpack ? "unpack_frame" : "pack_frame",
+                          err, err_size);
+}
+
 int vk_patch(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,
                  size_t err_size)
 {
