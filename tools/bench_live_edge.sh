@@ -5,7 +5,7 @@
 # is taken as steady between the first frame and the last (worldkv-render
 # reports both), so frames made by time t = (t - setup) * rate; the lag is
 # (made - decodable) / rate seconds. Prints the mean and worst lag.
-# usage: tools/bench_live_edge.sh [FRAMES] [mp4|mkv]   (default 200 mp4; needs a build)
+# usage: tools/bench_live_edge.sh [FRAMES] [mp4|mkv|webm]   (default 200 mp4; needs a build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 frames=${1:-200}
