@@ -308,20 +308,21 @@ static int cmd_generate(const bench_opts *o)
         add_finite(j, "gflop_per_frame", gflop);
         add_finite(j, "gflops", gflop / (ms / 1000.0));
         cJSON_AddNumberToObject(j, "nan_frames", 0);
+        cJSON_AddNumberToObject(j, "memory_bits", o->memory_bits ? o->memory_bits : 32);
         cJSON_AddStringToObject(j, "backend", worldkv_session_backend_name(s));
         cJSON_AddStringToObject(j, "backend_reason", worldkv_session_backend_reason(s));
         cJSON_AddStringToObject(j, "device", worldkv_session_device_name(s));
         print_json(j);
     }
     else
-        printf("model %s on the %s backend, %s: %dx%d frames, %d generated\n"
+        printf("model %s on the %s backend, %s: %dx%d frames, %d generated, %d-bit memory slots\n"
                "  setup %.2f s, first frame %.1f ms\n"
                "  %.2f ms/frame end to end: %.2f frames/s (readback and RGB8 included)\n"
                "  %.2f ms/frame on the device: %.2f frames/s without readback\n"
                "  retrieval %.1f us, readback %.3f ms; %u dispatches in one submit a frame\n"
                "  %.3f GFLOP a frame: %.2f GFLOP/s achieved; NaN frames: 0\n",
                o->model, worldkv_session_backend_name(s), worldkv_session_device_name(s), st.image_size,
-               st.image_size, o->frames, setup,
+               st.image_size, o->frames, o->memory_bits ? o->memory_bits : 32, setup,
                1000.0 * first, ms, 1000.0 / ms, device_ms, device_ms > 0 ? 1000.0 / device_ms : 0.0,
                timed ? retrieval_sum / timed : 0.0, timed ? readback_sum / timed : 0.0, st.dispatches, gflop,
                gflop / (ms / 1000.0));
