@@ -38,7 +38,8 @@ def main():
     ap.add_argument("--start", required=True, help="start image (PNG, JPEG, ...)")
     ap.add_argument("--actions", required=True, help="action script (docs/formats.md)")
     ap.add_argument("-o", "--out", required=True, help="video file (.mp4, .mkv, ...)")
-    ap.add_argument("--frames", type=int, help="stop after this many generated frames")
+    ap.add_argument("--frames", type=int, help="frames in the video, the start frame included (as worldkv-render "
+                    "and ffmpeg -frames:v count)")
     ap.add_argument("--steps", type=int, help="sampling steps (default: the model's schedule)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -49,7 +50,9 @@ def main():
     except (OSError, ScriptError) as e:
         sys.exit(f"sample: {e}")
     if args.frames:
-        actions = actions[: args.frames]
+        if args.frames < 1:
+            ap.error("--frames must be at least 1")
+        actions = actions[: args.frames - 1]
     model = load_student(args.model)
     size = model.cfg.image
     enc = subprocess.Popen(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
@@ -73,7 +76,7 @@ def main():
             print(f"\rsample: frame {i + 1}/{len(actions)}, {rate:.1f} frames/s", end="", file=sys.stderr)
     enc.stdin.close()
     enc.wait()
-    elapsed = time.time() - t0
+    elapsed = max(time.time() - t0, 1e-9)
     print(f"\nsample: {len(actions)} frames in {elapsed:.1f} s ({len(actions) / elapsed:.2f} frames/s, PyTorch on "
           f"{args.threads} threads) -> {args.out}", file=sys.stderr)
     return enc.returncode
