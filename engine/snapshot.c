@@ -299,9 +299,15 @@ static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_hea
         snprintf(err, n, "%s was made with another model than this session's", path);
         return -1;
     }
-    if (h->slots != want.slots || h->tensor_bytes != want.tensor_bytes) {
+    if (h->slots != want.slots) {
         snprintf(err, n, "%s has %u memory slots; this session has %u (use the same --memory-slots)", path, h->slots,
                  want.slots);
+        return -1;
+    }
+    if (h->tensor_bytes != want.tensor_bytes) { /* same model and slots: the slots are stored another way */
+        snprintf(err, n, "%s keeps its memory slots in another form than this session (%llu bytes, here %llu): "
+                         "use the --memory-bits it was saved with", path, (unsigned long long)h->tensor_bytes,
+                 (unsigned long long)want.tensor_bytes);
         return -1;
     }
     /* window and slots match this session's, so the host part's size is known and bounded */

@@ -46,6 +46,9 @@ expect 2 "unknown option '-z'" -- r -qz
 # int8 memory slots from the command line
 expect 0 "3 frames to" -- r --frames 3 --memory-bits 8 -o "$tmp/int8.mkv"
 expect 2 "--memory-bits expects 8 or 32, got '4'" -- r --memory-bits 4
+expect 0 "" -- r --frames 12 --memory-bits 8 -o "$tmp/int8a.mkv" --save-world "$tmp/int8.snap"
+expect 1 "use the --memory-bits it was saved with" -- r --frames 2 -o "$tmp/int8b.mkv" --load-world "$tmp/int8.snap"
+expect 0 "2 frames to" -- r --frames 2 --memory-bits 8 -o "$tmp/int8c.mkv" --load-world "$tmp/int8.snap"
 # extensions in any case; near-miss names say what would work
 expect 0 "2 frames to" -- r --frames 2 -o "$tmp/UPPER.MP4"
 checks=$((checks + 1))
