@@ -91,6 +91,38 @@ def check_batch_session(kv_bits=None):
     return ok
 
 
+def check_gate_scale():
+    """--gate-scale is a reparametrisation: a model trained with scale s,
+    folded by load_student (as export.py and pack_resume.py do), computes
+    what the scale-s model computes, and its config drops the key."""
+    import copy
+    import os
+    import tempfile
+    from checkpoint import load_student
+    from model import rescale_gates
+    torch.manual_seed(3)
+    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, head_cond=8, head_gates=2)
+    scaled_cfg = copy.deepcopy(cfg)
+    scaled_cfg.gate_scale = 10.0
+    scaled = Student(scaled_cfg)
+    for p in scaled.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    x, c, img = torch.randn(2, cfg.tokens, 32), torch.randn(2, 32), torch.rand(2, 8, 64, 64)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "c.pt")
+        state = scaled.state_dict()
+        torch.save(dict(config=scaled_cfg.to_dict(), model=state, ema=state, step=1), path)
+        folded = load_student(path)
+    with torch.no_grad():
+        worst = float((folded.rgb_head(x, c, img) - scaled.rgb_head(x, c, img)).abs().max())
+        back = Student(scaled_cfg)
+        back.load_state_dict(rescale_gates(dict(folded.state_dict()), 0.1))
+        round_trip = float((back.rgb_head(x, c, img) - scaled.rgb_head(x, c, img)).abs().max())
+    ok = worst < 1e-5 and round_trip < 1e-5 and folded.cfg.gate_scale == 1.0 and "gate_scale" not in folded.cfg.to_dict()
+    print(f"gate scale folded: max |diff| {worst:.1e}, round trip {round_trip:.1e} ({'ok' if ok else 'FAIL'})")
+    return ok
+
+
 def check_kv_quant():
     """Quantized slots hold at most 2^bits - 1 levels per channel, read
     back within half a step of the value, and None leaves them alone."""
@@ -109,8 +141,8 @@ def check_kv_quant():
 def main():
     cases = [(4, 0), (8, 0), (8, 2)]
     failed = (sum(not check(*case) for case in cases) + (not check_batch_session()) + (not check_batch_session(8)) +
-              (not check_kv_quant()))
-    print(f"check_infer: {len(cases) + 3 - failed} passed, {failed} failed")
+              (not check_kv_quant()) + (not check_gate_scale()))
+    print(f"check_infer: {len(cases) + 4 - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
 
