@@ -1,0 +1,46 @@
+/* kv_host_tier: memory slots kept in host memory, within a byte budget,
+ * found by pose through a grid over the floor plan (issue 15's host tier).
+ * A slot is its bookkeeping entry plus slot_bytes of opaque data (its keys,
+ * values and frame as the device bank stores them). This is the store on
+ * its own: the device bank does not move slots here yet.
+ *
+ * Retention when full: the incoming slot and its nearest stored neighbour
+ * (position plus yaw / 45 degrees, the device bank's distance) are compared
+ * first: closer than KVH_REDUNDANT, the newer of the two is given up, so
+ * each place keeps its first view. Otherwise the slot read least recently
+ * goes (never read counts as its own time; ties go to the older). */
+#ifndef WORLDKV_KV_HOST_TIER_H
+#define WORLDKV_KV_HOST_TIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv_memory.h"
+
+#define KVH_CELL_M 4.0f      /* grid cells over the floor plan (x, z) */
+#define KVH_REDUNDANT 0.75f  /* pose distance under which two slots show the same place */
+
+typedef struct kvh_tier kvh_tier;
+
+/* capacity = budget_bytes / slot_bytes slots (at least one). */
+int kvh_create(size_t slot_bytes, uint64_t budget_bytes, kvh_tier **out, char *err, size_t err_size);
+void kvh_destroy(kvh_tier *t);
+
+int kvh_capacity(const kvh_tier *t);
+int kvh_count(const kvh_tier *t);
+/* host bytes held: the data of the stored slots (the budget bounds it) */
+uint64_t kvh_bytes(const kvh_tier *t);
+
+/* Stores a copy of the slot. When full, gives one up first by the retention
+ * rule, which may be the incoming slot itself (then nothing is stored).
+ * Returns the new slot's id, or -1 when the incoming slot was given up. */
+int kvh_put(kvh_tier *t, const kvm_entry *e, const void *data);
+/* Copies slot id's entry and data out and removes it; -1 if id is not stored. */
+int kvh_take(kvh_tier *t, int id, kvm_entry *e, void *data);
+const kvm_entry *kvh_entry(const kvh_tier *t, int id); /* NULL if id is not stored */
+void kvh_mark_read(kvh_tier *t, int id, int64_t now);
+/* Ids of the stored slots whose camera lies within range_m of pose's (x, z),
+ * from the grid cells the range touches, up to max; returns the count. */
+int kvh_near(const kvh_tier *t, const float pose[5], float range_m, int *ids, int max);
+
+#endif

@@ -1,0 +1,115 @@
+/* The host tier's store: the byte budget holds, the grid finds exactly the
+ * slots within range (against a brute-force scan, over many random slots,
+ * hash collisions included), data comes back as it went in, and the
+ * retention rule keeps each place's first view and otherwise gives up the
+ * slot read least recently. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../test_util.h"
+#include "kv_host_tier.h"
+
+static kvm_entry entry(float x, float z, float yaw, int64_t time)
+{
+    kvm_entry e = {{x, 1.6f, z, yaw, 0}, time, time, 1};
+    return e;
+}
+
+static void test_budget_take_and_retention(void)
+{
+    char err[256];
+    kvh_tier *t = NULL;
+    CHECK(kvh_create(16, 10 * 16 + 15, &t, err, sizeof err) == 0); /* room for 10 */
+    if (!t)
+        return;
+    CHECK(kvh_capacity(t) == 10);
+    int ids[10];
+    for (int i = 0; i < 10; i++) {
+        kvm_entry e = entry(10.0f * (float)i, 0, 0, i);
+        char data[16];
+        memset(data, 'a' + i, sizeof data);
+        ids[i] = kvh_put(t, &e, data);
+        CHECK(ids[i] >= 0);
+    }
+    CHECK(kvh_count(t) == 10 && kvh_bytes(t) == 160);
+    /* full, a new place: the slot read least recently goes (slot 0 was read late, so slot 1) */
+    kvh_mark_read(t, ids[0], 50);
+    kvm_entry far = entry(500, 500, 0, 20);
+    char data[16] = "new place......";
+    int id_far = kvh_put(t, &far, data);
+    CHECK(id_far >= 0 && kvh_count(t) == 10 && kvh_bytes(t) <= 10 * 16 + 15);
+    int times[32] = {0}; /* ids are reused: look at what is stored by time */
+    for (int id = 0; id < kvh_capacity(t); id++)
+        if (kvh_entry(t, id))
+            times[kvh_entry(t, id)->time]++;
+    CHECK(times[0] == 1 && times[1] == 0 && times[20] == 1);
+    /* the same place as slot 2 (time 2), seen later: the newer view is given up, nothing changes */
+    kvm_entry again = entry(20.1f, 0, 5, 30);
+    CHECK(kvh_put(t, &again, data) == -1 && kvh_count(t) == 10 && kvh_entry(t, ids[2])->time == 2);
+    /* seen earlier than slot 3 (time 3) would be the first view: it replaces slot 3 */
+    kvm_entry first = entry(30.0f, 0.2f, 0, -5);
+    int id_first = kvh_put(t, &first, data);
+    CHECK(id_first >= 0 && kvh_entry(t, id_first)->time == -5);
+    int seen_three = 0;
+    for (int id = 0; id < 10; id++)
+        seen_three += kvh_entry(t, id) && kvh_entry(t, id)->time == 3;
+    CHECK(seen_three == 0);
+    /* take: the data as it went in, and gone from the store and the grid */
+    kvm_entry e;
+    char back[16];
+    CHECK(kvh_take(t, ids[4], &e, back) == 0 && e.time == 4 && back[0] == 'e' && back[15] == 'e');
+    CHECK(kvh_take(t, ids[4], &e, back) == -1 && kvh_count(t) == 9);
+    int near[4];
+    float at4[5] = {40, 1.6f, 0, 0, 0};
+    CHECK(kvh_near(t, at4, 1.0f, near, 4) == 0);
+    kvh_destroy(t);
+    CHECK(kvh_create(0, 100, &t, err, sizeof err) == -1);
+}
+
+static void test_grid_matches_scan(void)
+{
+    char err[256];
+    kvh_tier *t = NULL;
+    enum { N = 3000 };
+    CHECK(kvh_create(4, N * 4, &t, err, sizeof err) == 0);
+    if (!t)
+        return;
+    srand(7);
+    kvm_entry all[N];
+    int ids[N];
+    for (int i = 0; i < N; i++) {
+        /* a 400 m square: 10,000 cells over 1,024 buckets, so buckets are shared */
+        all[i] = entry((float)(rand() % 40000) / 100.0f - 200.0f, (float)(rand() % 40000) / 100.0f - 200.0f,
+                       (float)(rand() % 360) - 180.0f, i);
+        ids[i] = kvh_put(t, &all[i], "abc");
+    }
+    int worst = 0, checked = 0;
+    for (int q = 0; q < 200; q++) {
+        float pose[5] = {(float)(rand() % 40000) / 100.0f - 200.0f, 1.6f,
+                         (float)(rand() % 40000) / 100.0f - 200.0f, 0, 0};
+        float range = 2.0f + (float)(q % 10);
+        int got[N], n = kvh_near(t, pose, range, got, N), want = 0, found = 0;
+        for (int i = 0; i < N; i++) {
+            if (ids[i] < 0 || hypotf(all[i].pose[0] - pose[0], all[i].pose[2] - pose[2]) > range)
+                continue;
+            want++;
+            for (int k = 0; k < n; k++)
+                found += got[k] == ids[i];
+        }
+        worst |= n != want || found != want;
+        checked += want;
+    }
+    printf("grid lookups against a scan: 200 queries, %d slots in range in all, %s\n", checked,
+           worst ? "MISMATCH" : "the same");
+    CHECK(!worst && checked > 0);
+    kvh_destroy(t);
+}
+
+int main(void)
+{
+    test_budget_take_and_retention();
+    test_grid_matches_scan();
+    return test_finish("test_host_tier");
+}
