@@ -222,6 +222,9 @@ int worldkv_session_create(const worldkv_options *given, worldkv_session **out, 
         return status;
     if (opt->steps < 0 || opt->memory_slots < 0 || opt->threads < 0)
         return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "steps, memory_slots and threads must not be negative");
+    if (opt->memory_host_mb < 0 || opt->memory_host_mb > 1 << 20)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "memory_host_mb must be 0 to %d, not %d", 1 << 20,
+                            opt->memory_host_mb);
     if (opt->memory_bits && opt->memory_bits != 8 && opt->memory_bits != 32)
         return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "memory_bits must be 0 or 32 (float) or 8 (int8), not %d",
                             opt->memory_bits);
@@ -260,7 +263,8 @@ int worldkv_session_create(const worldkv_options *given, worldkv_session **out, 
     int64_t h = c->image;
     kvm_params mp = {c->depth, c->dim, c->tokens, c->tokens / (c->compress * c->compress),
                      c->window, opt->memory_off ? 0 : (opt->memory_slots ? opt->memory_slots : DEFAULT_SLOTS),
-                     opt->memory_off ? 0 : c->memory_k, c->image, opt->memory_bits};
+                     opt->memory_off ? 0 : c->memory_k, c->image, opt->memory_bits,
+                     opt->memory_off ? 0 : (uint64_t)opt->memory_host_mb << 20};
     /* the readout's flag sits after the frame at an offset every device can bind (64 floats) */
     int64_t flag_at = (3 * h * h + 63) / 64 * 64;
     if (kvm_create(s->be, &mp, &s->mem, err, n) || wk_tensor_alloc(s->be, &s->image, h, h, 11, 1, err, n) ||
@@ -420,6 +424,9 @@ static int step_frame(worldkv_session *s, const float pose[5], uint8_t *rgb, cha
     /* what this frame reads: sink, window (newest first), retrieved slots */
     kvm_source ks[KVM_MAX_WINDOW + KVM_MAX_RETRIEVE + 1];
     double tr = now_ms();
+    /* with a host tier, the slots to read come into the bank first (and the one given up goes out) */
+    if (kvm_fetch(s->mem, s->pose, s->time, err, n) != 0)
+        return WORLDKV_ERR_DEVICE;
     int nks = kvm_sources(s->mem, s->pose, s->time, ks, (int)(sizeof ks / sizeof ks[0]));
     s->stats.last_retrieval_us = 1000.0 * (now_ms() - tr);
     student_source src[STUDENT_MAX_SOURCES];
@@ -559,6 +566,23 @@ void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out)
 void worldkv_session_get_pose(const worldkv_session *s, float pose[5])
 {
     memcpy(pose, s->pose, sizeof s->pose);
+}
+
+void worldkv_session_host_tier(const worldkv_session *s, int *slots, int *capacity, uint64_t *bytes, int *fetched,
+                               int *spilled)
+{
+    kvm_stats ms;
+    kvm_get_stats(s->mem, &ms);
+    if (slots)
+        *slots = ms.host_slots;
+    if (capacity)
+        *capacity = ms.host_capacity;
+    if (bytes)
+        *bytes = ms.host_bytes;
+    if (fetched)
+        *fetched = ms.fetched;
+    if (spilled)
+        *spilled = ms.spilled;
 }
 
 int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max)

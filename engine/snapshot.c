@@ -222,6 +222,11 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     if (s->broken)
         return session_fail(WORLDKV_ERR_STATE, err, n, "an earlier step failed (%s): its memory is not worth saving",
                             worldkv_status_name(s->broken));
+    kvm_stats ms;
+    kvm_get_stats(s->mem, &ms);
+    if (ms.host_slots > 0)
+        return session_fail(WORLDKV_ERR_STATE, err, n, "snapshots do not carry the host memory tier yet, and it holds "
+                            "%d slots: saving would lose them (run without a host tier to save worlds)", ms.host_slots);
     snap_header h;
     fill_header(s, &h);
     kvm_host_state mem;

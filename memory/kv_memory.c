@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "camera.h"
+#include "kv_host_tier.h"
 #include "kv_retrieval.h"
 
 struct kv_memory {
@@ -19,6 +20,12 @@ struct kv_memory {
     int64_t qstride, sstride;
     wk_tensor packed;      /* int8 slots: the bank's frames, RGB8 and f16 depth [pstride, slots] */
     int64_t pstride;
+    kvh_tier *host;        /* NULL without a host tier */
+    size_t slot_bytes;     /* one bank slot as the host keeps it */
+    uint8_t *blob[2];      /* two slots' worth of host scratch for swaps */
+    kvr_candidate *cand;   /* the bank and the host slots near a pose, ranked together */
+    int *near;
+    int fetched, spilled;
     kvm_entry sink;
     kvm_entry window[KVM_MAX_WINDOW];
     int window_head, window_count; /* ring: head is the oldest */
@@ -128,6 +135,19 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
         kvm_destroy(m);
         return -1;
     }
+    int64_t per_layer = quantized(m) ? 2 * (m->p.compressed_tokens * (int64_t)p->dim / 4 + p->dim)
+                                     : 2 * (int64_t)p->compressed_tokens * p->dim;
+    m->slot_bytes = (size_t)(4 * (p->layers * per_layer + (quantized(m) ? hw + hw / 2 : 4 * hw)));
+    if (p->host_bytes && p->slots > 0 &&
+        (kvh_create(m->slot_bytes, p->host_bytes, &m->host, err, err_size) != 0 ||
+         !(m->blob[0] = malloc(m->slot_bytes)) || !(m->blob[1] = malloc(m->slot_bytes)) ||
+         !(m->cand = malloc(sizeof *m->cand * (KVM_MAX_SLOTS + KVM_HOST_CANDIDATES))) ||
+         !(m->near = malloc(sizeof *m->near * KVM_HOST_CANDIDATES)))) {
+        if (m->host)
+            snprintf(err, err_size, "out of memory");
+        kvm_destroy(m);
+        return -1;
+    }
     *out = m;
     return 0;
 }
@@ -136,6 +156,11 @@ void kvm_destroy(kv_memory *m)
 {
     if (!m)
         return;
+    free(m->near);
+    free(m->cand);
+    free(m->blob[1]);
+    free(m->blob[0]);
+    kvh_destroy(m->host);
     for (int i = 2 * m->p.layers - 1; m->q && i >= 0; i--) {
         if (m->scales)
             wk_tensor_free(m->be, &m->scales[i]);
@@ -169,6 +194,116 @@ int kvm_image(kv_memory *m, int i, wk_tensor *view, char *err, size_t err_size)
 {
     int64_t hw = (int64_t)m->p.image * m->p.image;
     return wk_tensor_view(m->be, &m->images, (int64_t)i * hw * 4, m->p.image, m->p.image, 4, 1, view, err, err_size);
+}
+
+/* One part of bank slot j as a view: part 0..2L-1 its layers' K and V (rows,
+ * or int8 codes), then with int8 the scales 2L..4L-1, then its frame. */
+static int slot_part(kv_memory *m, int j, int part, wk_tensor *view, char *err, size_t n)
+{
+    int64_t d = m->p.dim, ct = m->p.compressed_tokens, hw = (int64_t)m->p.image * m->p.image;
+    int layers2 = 2 * m->p.layers;
+    if (part == (quantized(m) ? 2 * layers2 : layers2))
+        return quantized(m) ? wk_tensor_view(m->be, &m->packed, (int64_t)j * m->pstride, hw + hw / 2, 1, 1, 1, view,
+                                             err, n)
+                            : kvm_image(m, image_index_bank(m, j), view, err, n);
+    if (quantized(m))
+        return part < layers2
+                   ? wk_tensor_view(m->be, &m->q[part], (int64_t)j * m->qstride, d / 4, ct, 1, 1, view, err, n)
+                   : wk_tensor_view(m->be, &m->scales[part - layers2], (int64_t)j * m->sstride, d, 1, 1, 1, view,
+                                    err, n);
+    wk_tensor *arena = part % 2 ? &m->v[part / 2] : &m->k[part / 2];
+    return wk_tensor_view(m->be, arena, bank_row(m, j) * d, d, ct, 1, 1, view, err, n);
+}
+
+/* Copies bank slot j to blob (to_device 0) or blob into slot j. */
+static int slot_io(kv_memory *m, int j, uint8_t *blob, int to_device, char *err, size_t n)
+{
+    int parts = (quantized(m) ? 4 : 2) * m->p.layers + 1;
+    size_t at = 0;
+    for (int part = 0; part < parts; part++) {
+        wk_tensor v;
+        if (slot_part(m, j, part, &v, err, n) != 0)
+            return -1;
+        int rc = to_device ? wk_tensor_set(m->be, &v, (const float *)(const void *)(blob + at), err, n)
+                           : wk_tensor_get(m->be, &v, (float *)(void *)(blob + at), err, n);
+        at += (size_t)wk_nbytes(&v);
+        wk_tensor_view_release(m->be, &v);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+static int choose_eviction(const kv_memory *m, const kvm_entry *incoming);
+
+int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t err_size)
+{
+    m->fetched = m->spilled = 0;
+    if (!m->host)
+        return 0;
+    /* the bank and the host slots in retrieval range, ranked together */
+    kvr_candidate *cand = m->cand;
+    int *near = m->near;
+    int count = 0;
+    for (int j = 0; j < m->p.slots; j++)
+        if (m->bank[j].valid) {
+            memcpy(cand[count].pose, m->bank[j].pose, sizeof cand[0].pose);
+            cand[count].time = m->bank[j].time;
+            cand[count++].id = j;
+        }
+    int nh = kvh_near(m->host, pose, KVR_MAX_RANGE_M, near, KVM_HOST_CANDIDATES);
+    for (int i = 0; i < nh; i++) {
+        const kvm_entry *e = kvh_entry(m->host, near[i]);
+        memcpy(cand[count].pose, e->pose, sizeof cand[0].pose);
+        cand[count].time = e->time;
+        cand[count++].id = m->p.slots + near[i];
+    }
+    int chosen[KVM_MAX_RETRIEVE];
+    int k = kvr_select(cand, count, pose, now, m->p.retrieve, chosen);
+    for (int c = 0; c < k; c++) {
+        if (chosen[c] < m->p.slots)
+            continue;
+        /* the target: a free bank slot, else the unchosen one that scores lowest here */
+        int target = -1;
+        float worst = 0.0f;
+        for (int j = 0; j < m->p.slots; j++) {
+            int taken = 0;
+            for (int d = 0; d < k; d++)
+                taken |= chosen[d] == j;
+            if (taken)
+                continue;
+            if (!m->bank[j].valid) {
+                target = j;
+                break;
+            }
+            float s = kvr_score(m->bank[j].pose, m->bank[j].time, pose, now);
+            if (target < 0 || s < worst)
+                target = j, worst = s;
+        }
+        if (target < 0)
+            continue; /* every bank slot is chosen: cannot happen while retrieve < slots */
+        kvm_entry in, out = m->bank[target];
+        if (kvh_take(m->host, chosen[c] - m->p.slots, &in, m->blob[0]) != 0 ||
+            (out.valid && slot_io(m, target, m->blob[1], 0, err, err_size) != 0) ||
+            slot_io(m, target, m->blob[0], 1, err, err_size) != 0)
+            return -1;
+        m->bank[target] = in;
+        if (out.valid)
+            kvh_put(m->host, &out, m->blob[1]);
+        chosen[c] = target;
+        m->fetched++;
+    }
+    /* the slot this frame's commit gives up goes to the host instead of away */
+    if (m->p.slots > 0 && m->window_count == m->p.window) {
+        int j = choose_eviction(m, &m->window[m->window_head]);
+        if (j >= 0 && j < m->p.slots) {
+            if (slot_io(m, j, m->blob[1], 0, err, err_size) != 0)
+                return -1;
+            kvh_put(m->host, &m->bank[j], m->blob[1]);
+            m->spilled++;
+        }
+    }
+    return 0;
 }
 
 int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out, int max)
@@ -421,6 +556,13 @@ void kvm_get_stats(const kv_memory *m, kvm_stats *out)
         out->retrieved_frames[r] = m->bank[m->retrieved[r]].frame;
     }
     out->evictions = m->evictions;
+    if (m->host) {
+        out->host_slots = kvh_count(m->host);
+        out->host_capacity = kvh_capacity(m->host);
+        out->host_bytes = kvh_bytes(m->host);
+    }
+    out->fetched = m->fetched;
+    out->spilled = m->spilled;
 }
 
 int kvm_newest_image(const kv_memory *m)

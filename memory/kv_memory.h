@@ -30,12 +30,14 @@
 #define KVM_MAX_WINDOW 16
 #define KVM_MAX_SLOTS 256
 #define KVM_MAX_RETRIEVE 8
+#define KVM_HOST_CANDIDATES 4096 /* host slots ranked a frame, at most (those within 10 m) */
 
 typedef struct kvm_params {
     int layers, dim, tokens, compressed_tokens;
     int window, slots, retrieve;
     int image; /* frames are image x image */
     int bits;  /* the bank's K and V: 0 (or 32) float, 8 int8 (dim a multiple of 4) */
+    uint64_t host_bytes; /* 0: no host tier; else its byte budget (kv_host_tier.h) */
 } kvm_params;
 
 typedef struct kvm_entry {
@@ -64,6 +66,9 @@ typedef struct kvm_stats {
     int64_t retrieved_frames[KVM_MAX_RETRIEVE];
     int retrieved_count;
     int64_t evictions;
+    int host_slots, host_capacity; /* the host tier (0 and 0 without one) */
+    uint64_t host_bytes;
+    int fetched, spilled;          /* slots the last kvm_fetch brought in from the host, and sent there */
 } kvm_stats;
 
 typedef struct kv_memory kv_memory;
@@ -82,6 +87,14 @@ int kvm_image(kv_memory *m, int i, wk_tensor *view, char *err, size_t err_size);
  * the count. The newest frame (for the warp) is sources[1] when the window
  * is not empty, else the sink. */
 int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out, int max);
+
+/* With a host tier, before a frame's batch (outside any batch: it copies
+ * between host and device): ranks the bank and the host slots near pose by
+ * the retrieval rule, brings the chosen host slots into the bank in place
+ * of the bank's least relevant unchosen slots (which go to the host), and
+ * sends to the host the slot this frame's commit will give up. Then
+ * kvm_sources picks the same slots from the bank. Without a tier: nothing. */
+int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t err_size);
 
 /* Records, into the open batch, what the last kvm_sources chose to read:
  * with int8 slots, their dequantization into the staging rows (nothing to

@@ -27,6 +27,7 @@ typedef struct bench_opts {
     int memory_every; /* a memory record every N frames (0: at frames 100, 1,000, 10,000 and the last) */
     const char *backend; /* auto (NULL), cpu or vulkan */
     int memory_bits;     /* 0 float, 8 int8 slots */
+    int memory_host_mb;  /* 0: no host tier */
 } bench_opts;
 
 /* JSON numbers must be finite: NaN or infinity becomes null. */
@@ -60,7 +61,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: worldkv-bench devices\n"
                  "       worldkv-bench ops [--backend B] [--json] [--device NAME|INDEX] [--seconds T]\n"
                  "       worldkv-bench generate [--model FILE] [--backend B] [--frames N] [--steps S] [--profile]\n"
-                 "                              [--memory-every N] [--memory-bits 8|32] [--json]\n"
+                 "                              [--memory-every N] [--memory-bits 8|32] [--memory-host-mb N] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices and which backend and device worldkv picks, and why\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
@@ -223,6 +224,7 @@ static int cmd_generate(const bench_opts *o)
     wo.start_pose[1] = 1.6f;
     wo.profile = o->profile;
     wo.memory_bits = o->memory_bits;
+    wo.memory_host_mb = o->memory_host_mb;
     worldkv_session *s = NULL;
     double t0 = now_s();
     if (worldkv_session_create(&wo, &s, err, sizeof err) != 0) {
@@ -262,8 +264,9 @@ static int cmd_generate(const bench_opts *o)
         if (record) {
             long rss, peak;
             proc_memory_kb(&rss, &peak);
-            uint64_t dev_blocks = st.device_bytes;
-            int blocks = st.device_blocks;
+            uint64_t dev_blocks = st.device_bytes, host_bytes;
+            int blocks = st.device_blocks, host_slots, host_capacity;
+            worldkv_session_host_tier(s, &host_slots, &host_capacity, &host_bytes, NULL, NULL);
             if (o->json) {
                 cJSON *j = cJSON_CreateObject();
                 cJSON_AddStringToObject(j, "op", "memory");
@@ -273,14 +276,16 @@ static int cmd_generate(const bench_opts *o)
                 cJSON_AddNumberToObject(j, "device_bytes", (double)dev_blocks);
                 cJSON_AddNumberToObject(j, "kv_memory_bytes", (double)st.memory_bytes);
                 cJSON_AddNumberToObject(j, "slots_used", st.memory_slots_used);
+                cJSON_AddNumberToObject(j, "host_tier_slots", host_slots);
+                cJSON_AddNumberToObject(j, "host_tier_bytes", (double)host_bytes);
                 cJSON_AddNumberToObject(j, "nonfinite_frames", 0);
                 add_finite(j, "ms_per_frame_so_far", timed ? 1000.0 * step_sum / timed : 0.0);
                 print_json(j);
             } else
                 printf("frame %5d: host RSS %ld kB (peak %ld kB), device %.2f MiB in %d blocks, KV memory %.2f MiB, "
-                       "%d/%d slots\n",
+                       "%d/%d slots, host tier %d/%d slots (%.2f MiB)\n",
                        n, rss, peak, (double)dev_blocks / (1 << 20), blocks, (double)st.memory_bytes / (1 << 20),
-                       st.memory_slots_used, st.memory_slots);
+                       st.memory_slots_used, st.memory_slots, host_slots, host_capacity, (double)host_bytes / (1 << 20));
             fflush(stdout);
         }
     }
@@ -342,11 +347,11 @@ int main(int argc, char **argv)
     }
     char model_default[1024];
     bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
-                    40, 0, 0, 0, NULL, 0};
+                    40, 0, 0, 0, NULL, 0, 0};
     static const cli_option options[] = {
         {"--help", 'h', 0},  {"--json", 0, 0},  {"--profile", 0, 0},      {"--device", 0, 1},
         {"--seconds", 0, 1}, {"--model", 0, 1}, {"--backend", 0, 1},      {"--memory-every", 0, 1},
-        {"--frames", 0, 1},  {"--steps", 0, 1},   {"--memory-bits", 0, 1},
+        {"--frames", 0, 1},  {"--steps", 0, 1},   {"--memory-bits", 0, 1},  {"--memory-host-mb", 0, 1},
     };
     char prog[64];
     snprintf(prog, sizeof prog, "worldkv-bench %.32s", argv[1]);
@@ -384,6 +389,10 @@ int main(int argc, char **argv)
             if (cli_whole(prog, a, v, frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
                 return 2;
             *(frames ? &o.frames : &o.steps) = (int)x;
+        } else if (!strcmp(a, "--memory-host-mb")) {
+            if (cli_whole(prog, a, v, 0, 1 << 20, &x) != 0)
+                return 2;
+            o.memory_host_mb = (int)x;
         } else if (!strcmp(a, "--memory-bits")) {
             if (strcmp(v, "8") && strcmp(v, "32")) {
                 fprintf(stderr, "%s: --memory-bits expects 8 or 32, got '%s'\n", prog, v);

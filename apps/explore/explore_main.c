@@ -37,7 +37,7 @@ static void on_signal(int sig)
 typedef struct opts {
     const char *model, *start, *script, *record, *out_dir, *snapshot, *filter, *device, *backend;
     uint64_t world_seed, noise_seed;
-    int steps, frames, width, height, memory_slots, memory_bits, record_scale, crf, no_hud, full_hud, help_at_start, profile;
+    int steps, frames, width, height, memory_slots, memory_bits, memory_host_mb, record_scale, crf, no_hud, full_hud, help_at_start, profile;
     double fps, mouse;
     int64_t shots[MAX_SHOTS];
     int shot_count;
@@ -67,6 +67,7 @@ static void usage(FILE *f)
             "  --mouse DEG           degrees of turn per pixel of mouse motion (default 0.15)\n"
             "  --memory-slots M      size of the KV memory bank (default 32)\n"
             "  --memory-bits B       the bank's keys and values: 32 (float, default) or 8 (int8)\n"
+            "  --memory-host-mb N    a host memory tier of N MiB for slots the bank gives up (default 0)\n"
             "  --record FILE         record from the start (.mp4, .mkv or .webm; R stops and starts)\n"
             "  --record-scale N      recordings enlarge frames N times (default 4)\n"
             "  --crf N               recording quality, lower is better (default 23)\n"
@@ -127,7 +128,7 @@ static const cli_option explore_options[] = {
     {"--fps", 0, 1},        {"--mouse", 0, 1},    {"--memory-slots", 0, 1}, {"--record", 0, 1},
     {"--record-scale", 0, 1}, {"--crf", 0, 1},    {"--out-dir", 0, 1},      {"--snapshot", 0, 1},
     {"--device", 0, 1},     {"--script", 0, 1},   {"--frames", 0, 1},       {"--screenshot-at", 0, 1},
-    {"--backend", 0, 1},    {"--memory-bits", 0, 1},
+    {"--backend", 0, 1},    {"--memory-bits", 0, 1}, {"--memory-host-mb", 0, 1},
 };
 enum { EXPLORE_FLAGS = 6 };
 enum { HUD_OFF, HUD_COMPACT, HUD_FULL };
@@ -207,6 +208,7 @@ static int parse(int argc, char **argv, opts *o)
             }
             o->memory_bits = atoi(v);
             break;
+        case 22: bad = parse_whole(a, v, 0, 1 << 20, &x), o->memory_host_mb = (int)x; break;
         }
         if (bad)
             return 2;
@@ -468,6 +470,7 @@ int main(int argc, char **argv)
     wo.steps = o->steps;
     wo.memory_slots = o->memory_slots;
     wo.memory_bits = o->memory_bits;
+    wo.memory_host_mb = o->memory_host_mb;
     wo.device = o->device;
     wo.backend = o->backend;
     wo.profile = o->profile;

@@ -42,7 +42,7 @@ typedef struct png_pattern {
 typedef struct opts {
     const char *out, *model, *start, *actions, *path, *save, *load, *backend;
     uint64_t world_seed, seed;
-    int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots, memory_bits;
+    int frames, fps, steps, crf, stream, side_by_side, scale, quiet, memory_slots, memory_bits, memory_host_mb;
     int png;         /* -o is a PNG sequence, named by png_name */
     png_pattern png_name;
 } opts;
@@ -127,6 +127,9 @@ static void usage(FILE *f)
             "  --memory-slots M     size of the KV memory bank (default 32)\n"
             "  --memory-bits B      the bank's keys and values: 32 (float, default) or 8 (int8: a quarter\n"
             "                       of the bytes)\n"
+            "  --memory-host-mb N   a host memory tier of N MiB: slots the bank gives up wait there and\n"
+            "                       come back when the camera returns (default 0: none; not with\n"
+            "                       --save-world yet)\n"
             "  --backend B          auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto: a Vulkan GPU\n"
             "                       if there is one, else the native CPU kernels)\n"
             "  --save-world FILE    save the world (memory, pose, noise state) at the end\n"
@@ -142,7 +145,7 @@ static const cli_option render_options[] = {
     {"--actions", 0, 1}, {"--path", 0, 1},         {"--save-world", 0, 1},   {"--load-world", 0, 1},
     {"--backend", 0, 1}, {"--frames", 0, 1},       {"--fps", 0, 1},          {"--steps", 0, 1},
     {"--crf", 0, 1},     {"--scale", 0, 1},        {"--memory-slots", 0, 1}, {"--seed", 0, 1},
-    {"--world-seed", 0, 1}, {"--memory-bits", 0, 1},
+    {"--world-seed", 0, 1}, {"--memory-bits", 0, 1}, {"--memory-host-mb", 0, 1},
 };
 
 static int parse(int argc, char **argv, opts *o)
@@ -188,19 +191,20 @@ static int parse(int argc, char **argv, opts *o)
             }
             o->backend = v;
         } else {
-            static const char *ints[] = {"--frames", "--fps", "--steps", "--crf", "--scale", "--memory-slots",
-                                         "--memory-bits"};
-            int *dst[] = {&o->frames, &o->fps, &o->steps, &o->crf, &o->scale, &o->memory_slots, &o->memory_bits};
-            static const long long lo[] = {1, 1, 0, 0, 1, 1, 8}, hi[] = {100000000, 240, 8, 63, 16, 256, 32};
+            static const char *ints[] = {"--frames", "--fps",          "--steps",       "--crf",
+                                         "--scale",  "--memory-slots", "--memory-bits", "--memory-host-mb"};
+            int *dst[] = {&o->frames, &o->fps,          &o->steps,       &o->crf,
+                          &o->scale,  &o->memory_slots, &o->memory_bits, &o->memory_host_mb};
+            static const long long lo[] = {1, 1, 0, 0, 1, 1, 8, 0}, hi[] = {100000000, 240, 8, 63, 16, 256, 32, 1 << 20};
             long long x;
             int j = 0;
-            while (j < 7 && strcmp(a, ints[j]))
+            while (j < 8 && strcmp(a, ints[j]))
                 j++;
             if (j == 6 && strcmp(v, "8") && strcmp(v, "32")) {
                 fprintf(stderr, "worldkv-render: --memory-bits expects 8 or 32, got '%s'\n", v);
                 return 2;
             }
-            if (j < 7) {
+            if (j < 8) {
                 if (cli_whole("worldkv-render", a, v, lo[j], hi[j], &x) != 0)
                     return 2;
                 *dst[j] = (int)x;
@@ -213,6 +217,11 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (o->actions && o->path) {
         fprintf(stderr, "worldkv-render: give --actions or --path, not both\n");
+        return 2;
+    }
+    if (o->save && o->memory_host_mb) { /* refused now, not after a long render */
+        fprintf(stderr, "worldkv-render: --save-world cannot keep a host memory tier yet: drop --memory-host-mb to "
+                        "save the world\n");
         return 2;
     }
     if (o->side_by_side && o->start) {
@@ -286,6 +295,7 @@ int main(int argc, char **argv)
     wo.steps = o.steps;
     wo.memory_slots = o.memory_slots;
     wo.memory_bits = o.memory_bits;
+    wo.memory_host_mb = o.memory_host_mb;
     wo.backend = o.backend;
     if (app_start_prepare(o.model, o.start, o.world_seed, &st, &wo, err, sizeof err) != 0)
         goto fail_msg;

@@ -90,6 +90,9 @@ typedef struct worldkv_options {
     int threads;                 /* CPU backend threads; 0: one per core */
     int memory_bits;             /* the bank's keys and values: 0 or 32 float, 8 int8 (a quarter of the
                                     bytes; docs/engine.md "int8 memory slots") */
+    int memory_host_mb;          /* 0: no host tier; else slots the bank gives up wait in host memory
+                                    within this budget and come back when retrieval ranks them again
+                                    (snapshots of a session with a non-empty host tier are refused) */
 } worldkv_options;
 
 typedef struct worldkv_stats {
@@ -160,6 +163,11 @@ int worldkv_session_stage_times(const worldkv_session *s, worldkv_stage_time *ou
 
 /* The bank's occupied slots, for maps and logs: writes at most max, returns the count. */
 int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max);
+/* The host memory tier (options.memory_host_mb): slots held, how many fit,
+ * bytes held, and slots the last step fetched into the bank and sent out of
+ * it. All 0 without a tier. Any pointer may be NULL. */
+void worldkv_session_host_tier(const worldkv_session *s, int *slots, int *capacity, uint64_t *bytes, int *fetched,
+                               int *spilled);
 const char *worldkv_session_device_name(const worldkv_session *s);
 /* 1 if name is a backend worldkv_options.backend takes: auto, cpu, vulkan. */
 int worldkv_backend_name_valid(const char *name);

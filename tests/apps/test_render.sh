@@ -49,6 +49,11 @@ expect 2 "--memory-bits expects 8 or 32, got '4'" -- r --memory-bits 4
 expect 0 "" -- r --frames 12 --memory-bits 8 -o "$tmp/int8a.mkv" --save-world "$tmp/int8.snap"
 expect 1 "use the --memory-bits it was saved with" -- r --frames 2 -o "$tmp/int8b.mkv" --load-world "$tmp/int8.snap"
 expect 0 "2 frames to" -- r --frames 2 --memory-bits 8 -o "$tmp/int8c.mkv" --load-world "$tmp/int8.snap"
+# a host memory tier: runs; a world with it is not saved (snapshots do not carry it yet), which is
+# refused before the render starts
+expect 0 "40 frames to" -- r --frames 40 --memory-slots 2 --memory-host-mb 4 -o "$tmp/tier.mkv"
+expect 2 "cannot keep a host memory tier yet" -- r --frames 40 --memory-host-mb 4 -o "$tmp/tier2.mkv" \
+  --save-world "$tmp/tier.snap"
 # extensions in any case; near-miss names say what would work
 expect 0 "2 frames to" -- r --frames 2 -o "$tmp/UPPER.MP4"
 checks=$((checks + 1))

@@ -39,8 +39,8 @@ static void golden_noise(void *user, int64_t frame, int step, float *out, size_t
         memcpy(out, g, count * sizeof(float));
 }
 
-/* --int8: every session in the run keeps its memory slots in int8 */
-static int g_memory_bits;
+/* --int8: every session in the run keeps its memory slots in int8; open_session's host tier */
+static int g_memory_bits, g_memory_host_mb;
 
 static double worst(const float *got, const float *want, int64_t n)
 {
@@ -301,6 +301,7 @@ static worldkv_session *open_session(const char *path, uint64_t seed, int slots)
     o.seed = seed;
     o.memory_slots = slots;
     o.memory_bits = g_memory_bits;
+    o.memory_host_mb = g_memory_host_mb;
     worldkv_session *s = NULL;
     if (worldkv_session_create(&o, &s, err, sizeof err) != 0)
         fprintf(stderr, "%s\n", err);
@@ -583,6 +584,38 @@ static void test_errors(const char *path)
     CHECK(!strcmp(worldkv_status_name(12345), "unknown"));
 }
 
+/* A host tier through the public API: slots the bank of 2 gives up go to
+ * the host, the counters say so, and a save that would lose them is
+ * refused with WORLDKV_ERR_STATE (snapshots do not carry the tier yet). */
+static void test_host_tier(const char *path)
+{
+    char err[512];
+    g_memory_host_mb = 4;
+    worldkv_session *s = open_session(path, 3, 2);
+    g_memory_host_mb = 0;
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    static const float walk[5] = {1.0f, 0.0f, 0.6f, 0.0f, 1.0f};
+    int spilled_total = 0, slots = 0, capacity = 0, fetched = 0, spilled = 0;
+    uint64_t bytes = 0;
+    for (int t = 0; t < 30; t++) {
+        CHECK(worldkv_session_step(s, walk, NULL, NULL, err, sizeof err) == 0);
+        worldkv_session_host_tier(s, &slots, &capacity, &bytes, &fetched, &spilled);
+        spilled_total += spilled;
+    }
+    printf("  host tier: %d of %d slots, %llu bytes after 30 frames, %d sent out of the bank\n", slots, capacity,
+           (unsigned long long)bytes, spilled_total);
+    CHECK(slots > 0 && slots <= capacity && spilled_total >= slots && bytes <= 4u << 20);
+    char snap[256];
+    snprintf(snap, sizeof snap, "%s/worldkv-tier-%d.snap", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (int)getpid());
+    CHECK(worldkv_session_save(s, snap, err, sizeof err) == WORLDKV_ERR_STATE);
+    CHECK_CONTAINS(err, "host memory tier");
+    CHECK(access(snap, F_OK) != 0); /* nothing half-written */
+    worldkv_session_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -639,6 +672,7 @@ int main(int argc, char **argv)
     test_errors(argv[1]);
     test_nonfinite(argv[1]);
     test_threads(argv[1]);
+    test_host_tier(argv[1]);
     st_close(g_golden);
     return test_finish("test_session_golden");
 }

@@ -110,7 +110,7 @@ static int write_front(wk_backend *be, const wk_tensor *arena, const float *data
 static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
 {
     char err[512] = "";
-    kvm_params p = {2, 16, 16, 4, 2, 3, 2, 4, bits};
+    kvm_params p = {2, 16, 16, 4, 2, 3, 2, 4, bits, 0};
     kv_memory *m = NULL;
     CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
     if (!m) {
@@ -210,7 +210,7 @@ static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
 static void commit_poses(wk_backend *be, const float (*poses)[5], int count, int64_t bank_frames[2])
 {
     char err[512] = "";
-    kvm_params p = {1, 16, 16, 4, 1, 2, 1, 4, 0};
+    kvm_params p = {1, 16, 16, 4, 1, 2, 1, 4, 0, 0};
     kv_memory *m = NULL;
     wk_tensor rgb, depth;
     CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
@@ -245,6 +245,73 @@ static void test_eviction_keeps_first_view(wk_backend *be)
     CHECK(bank[0] == 1 && bank[1] == 3);
 }
 
+/* A bank of 2 along a straight walk of 12 m steps (every view a new
+ * place): the slots the bank gives up go to the host tier (or are lost
+ * without one); standing again where frame 2 was, kvm_fetch brings frame
+ * 2's slot back into the bank and kvm_sources reads it, with its keys. */
+static int64_t walk_and_return(wk_backend *be, int bits, uint64_t host_bytes, kvm_stats *after)
+{
+    char err[512] = "";
+    kvm_params p = {1, 16, 16, 4, 1, 2, 1, 4, bits, host_bytes};
+    kv_memory *m = NULL;
+    CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
+    if (!m) {
+        fprintf(stderr, "%s\n", err);
+        return -2;
+    }
+    wk_tensor rgb, depth;
+    CHECK(wk_tensor_alloc(be, &rgb, 4, 4, 3, 1, err, sizeof err) == 0);
+    CHECK(wk_tensor_alloc(be, &depth, 4, 4, 1, 1, err, sizeof err) == 0);
+    float cur[16 * 16];
+    int64_t read = -1;
+    for (int f = 0; f < 12; f++) {
+        int back = f == 11; /* the last frame stands where frame 2 stood */
+        float pose[5] = {back ? 24.0f : 12.0f * (float)f, 1.6f, 0, 90, 0};
+        for (int i = 0; i < 16 * 16; i++)
+            cur[i] = (float)f;
+        CHECK(write_front(be, kvm_k_arenas(m)[0], cur, 16 * 16) == 0);
+        CHECK(write_front(be, kvm_v_arenas(m)[0], cur, 16 * 16) == 0);
+        kvm_source src[8];
+        CHECK(kvm_fetch(m, pose, f, err, sizeof err) == 0);
+        int n = kvm_sources(m, pose, f, src, 8);
+        /* the rows a frame's passes read, staged in a batch of their own so that they can be
+         * checked before the commit reuses them */
+        CHECK(wk_begin(be, err, sizeof err) == 0 && kvm_stage(m, err, sizeof err) == 0 &&
+              wk_end(be, err, sizeof err) == 0);
+        if (back)
+            for (int i = 0; i < n; i++)
+                if (src[i].kind == 3) {
+                    read = src[i].frame;
+                    CHECK_NEAR(row_value(be, kvm_k_arenas(m)[0], src[i].row, 16), (float)src[i].frame,
+                               1e-5 * src[i].frame);
+                }
+        int ok = wk_begin(be, err, sizeof err) == 0 &&
+                 kvm_commit(m, pose, f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
+                 wk_end(be, err, sizeof err) == 0;
+        CHECK(ok);
+        if (back)
+            kvm_get_stats(m, after);
+    }
+    wk_tensor_free(be, &depth);
+    wk_tensor_free(be, &rgb);
+    kvm_destroy(m);
+    return read;
+}
+
+static void test_host_tier_returns(wk_backend *be)
+{
+    for (int bits = 0; bits <= 8; bits += 8) {
+        kvm_stats with, without;
+        int64_t got = walk_and_return(be, bits, 1 << 20, &with);
+        int64_t lost = walk_and_return(be, bits, 0, &without);
+        printf("bits %d: standing where frame 2 was, the memory reads frame %lld with a host tier "
+               "(%d host slots, %llu bytes, %d fetched), frame %lld without\n", bits, (long long)got,
+               with.host_slots, (unsigned long long)with.host_bytes, with.fetched, (long long)lost);
+        CHECK(got == 2 && with.fetched == 1 && with.host_slots >= 1 && with.host_bytes <= (1 << 20));
+        CHECK(lost != 2 && without.host_slots == 0 && without.fetched == 0);
+    }
+}
+
 /* At the student's sizes (4 layers, 256 channels, 16 compressed tokens a
  * slot, a bank of 32 read 4 at a time) an int8 slot's K and V take a
  * quarter of the bytes, plus its scales, and no padding; its frame packed
@@ -254,7 +321,7 @@ static void test_student_sized_bank(wk_backend *be)
     char err[512];
     uint64_t bytes[2] = {0, 0}, images[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
-        kvm_params p = {4, 256, 64, 16, 4, 32, 4, 64, i ? 8 : 0};
+        kvm_params p = {4, 256, 64, 16, 4, 32, 4, 64, i ? 8 : 0, 0};
         kv_memory *m = NULL;
         CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
         kvm_stats st;
@@ -293,6 +360,7 @@ int main(void)
      * size: 16 words of codes and 16 scales are used) */
     CHECK(int8_bytes == float_bytes - 2 * 2 * 16 * 4 * 4 + 2 * 2 * 3 * (64 + 64) * 4);
     test_student_sized_bank(be);
+    test_host_tier_returns(be);
     test_eviction_keeps_first_view(be);
     uint32_t messages = wk_backend_validation_messages(be);
     wk_backend_destroy(be);
