@@ -13,7 +13,8 @@ typedef struct host_slot {
     kvm_entry e;
     int64_t last_read;
     int used;
-    int next; /* the next slot in this slot's bucket, or -1 */
+    int next;      /* the next slot in this slot's bucket, or -1 */
+    int neighbours; /* stored slots showing the same place (within KVH_REDUNDANT) */
 } host_slot;
 
 struct kvh_tier {
@@ -112,8 +113,14 @@ static float pose_distance(const float *a, const float *b)
     return hypotf(a[0] - b[0], a[2] - b[2]) + fabsf(cam_wrap_deg_f32(a[3] - b[3])) / 45.0f;
 }
 
+/* Stored slots within KVH_REDUNDANT of pose (position plus yaw / 45), but skip. */
+static int same_place(const kvh_tier *t, const float *pose, int skip, int *ids, int max);
+
 static void unlink_slot(kvh_tier *t, int id)
 {
+    int near[256], k = same_place(t, t->slots[id].e.pose, id, near, 256);
+    for (int i = 0; i < k; i++)
+        t->slots[near[i]].neighbours--;
     int *at = &t->buckets[bucket_of_pose(t->slots[id].e.pose)];
     while (*at != id)
         at = &t->slots[*at].next;
@@ -140,11 +147,20 @@ int kvh_near(const kvh_tier *t, const float pose[5], float range_m, int *ids, in
     return n < max ? n : max;
 }
 
+static int same_place(const kvh_tier *t, const float *pose, int skip, int *ids, int max)
+{
+    int near[256], k = kvh_near(t, pose, KVH_REDUNDANT, near, 256), n = 0;
+    for (int i = 0; i < k && n < max; i++)
+        if (near[i] != skip && pose_distance(t->slots[near[i]].e.pose, pose) < KVH_REDUNDANT)
+            ids[n++] = near[i];
+    return n;
+}
+
 /* Which slot the retention rule gives up for the incoming entry: a stored id, or -1 for the incoming one. */
 static int retention_choice(const kvh_tier *t, const kvm_entry *e)
 {
     int near[256];
-    int k = kvh_near(t, e->pose, KVH_REDUNDANT, near, 256), closest = -1;
+    int k = same_place(t, e->pose, -1, near, 256), closest = -1;
     float best = KVH_REDUNDANT;
     for (int i = 0; i < k; i++) {
         float d = pose_distance(t->slots[near[i]].e.pose, e->pose);
@@ -153,22 +169,16 @@ static int retention_choice(const kvh_tier *t, const kvm_entry *e)
     }
     if (closest >= 0) /* the same place twice: the newer view goes */
         return t->slots[closest].e.time > e->time ? closest : -1;
-    int lru = -1;
+    /* a new place: the newest view of the place shown most often goes, so every place keeps its first
+     * view while it can; when every place is shown once, the newest slot gives way */
+    int drop = -1;
     for (int id = 0; id < t->capacity; id++) {
         const host_slot *s = &t->slots[id];
-        if (!s->used)
-            continue;
-        int64_t a = s->last_read > s->e.time ? s->last_read : s->e.time;
-        if (lru < 0) {
-            lru = id;
-            continue;
-        }
-        const host_slot *b = &t->slots[lru];
-        int64_t bt = b->last_read > b->e.time ? b->last_read : b->e.time;
-        if (a < bt || (a == bt && s->e.time < b->e.time))
-            lru = id;
+        if (s->used && (drop < 0 || s->neighbours > t->slots[drop].neighbours ||
+                        (s->neighbours == t->slots[drop].neighbours && s->e.time > t->slots[drop].e.time)))
+            drop = id;
     }
-    return lru;
+    return drop;
 }
 
 int kvh_put(kvh_tier *t, const kvm_entry *e, const void *data)
@@ -183,9 +193,13 @@ int kvh_put(kvh_tier *t, const kvm_entry *e, const void *data)
     while (t->slots[id].used)
         id++;
     host_slot *s = &t->slots[id];
+    int near[256], k = same_place(t, e->pose, -1, near, 256);
+    for (int i = 0; i < k; i++)
+        t->slots[near[i]].neighbours++;
     s->e = *e;
     s->last_read = -1;
     s->used = 1;
+    s->neighbours = k;
     int b = bucket_of_pose(e->pose);
     s->next = t->buckets[b];
     t->buckets[b] = id;

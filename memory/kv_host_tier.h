@@ -4,11 +4,14 @@
  * values and frame as the device bank stores them). This is the store on
  * its own: the device bank does not move slots here yet.
  *
- * Retention when full: the incoming slot and its nearest stored neighbour
- * (position plus yaw / 45 degrees, the device bank's distance) are compared
- * first: closer than KVH_REDUNDANT, the newer of the two is given up, so
- * each place keeps its first view. Otherwise the slot read least recently
- * goes (never read counts as its own time; ties go to the older). */
+ * Retention when full, by coverage: the incoming slot and its nearest
+ * stored neighbour (position plus yaw / 45 degrees, the device bank's
+ * distance) are compared first: closer than KVH_REDUNDANT, they show the
+ * same place and the newer of the two is given up. A new place instead
+ * displaces the newest view of the place the tier shows most often; when
+ * every place is shown once, the newest slot gives way. So each place keeps
+ * its first view, the one retrieval prefers and the least drifted (a later
+ * view was generated from a longer chain of the model's own frames). */
 #ifndef WORLDKV_KV_HOST_TIER_H
 #define WORLDKV_KV_HOST_TIER_H
 

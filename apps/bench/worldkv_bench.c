@@ -13,6 +13,7 @@
 
 #include "asset_path.h"
 #include "backend.h"
+#include "bench_return.h"
 #include "cli_args.h"
 #include "cli_number.h"
 #include "proc_memory.h"
@@ -28,6 +29,8 @@ typedef struct bench_opts {
     const char *backend; /* auto (NULL), cpu or vulkan */
     int memory_bits;     /* 0 float, 8 int8 slots */
     int memory_host_mb;  /* 0: no host tier */
+    uint64_t world_seed; /* return: the world */
+    int frames_given;
 } bench_opts;
 
 /* JSON numbers must be finite: NaN or infinity becomes null. */
@@ -62,6 +65,8 @@ static void usage(FILE *out)
                  "       worldkv-bench ops [--backend B] [--json] [--device NAME|INDEX] [--seconds T]\n"
                  "       worldkv-bench generate [--model FILE] [--backend B] [--frames N] [--steps S] [--profile]\n"
                  "                              [--memory-every N] [--memory-bits 8|32] [--memory-host-mb N] [--json]\n"
+                 "       worldkv-bench return [--model FILE] [--world-seed S] [--frames N] [--memory-host-mb N]\n"
+                 "                            [--memory-bits 8|32] [--backend B] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices and which backend and device worldkv picks, and why\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
@@ -71,6 +76,10 @@ static void usage(FILE *out)
                  "                 retrieval time, dispatches, GFLOP/s, host and device memory at frames\n"
                  "                 100, 1000, 10000 and the last (or every N frames: --memory-every N);\n"
                  "                 every frame's raw output is checked for NaN and infinity on the device\n"
+                 "  return         the long return: an exploration path of N frames (default 2000) through\n"
+                 "                 world S (default 9001), retraced back to the start view; SSIM and PSNR at\n"
+                 "                 the return with the host tier (--memory-host-mb, default 64) and without,\n"
+                 "                 beside a 128-frame out-and-back from the same start\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
                  "  --model FILE   the model (default: the shipped assets/models/student.safetensors)\n"
                  "  --backend B    auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto)\n"
@@ -347,11 +356,12 @@ int main(int argc, char **argv)
     }
     char model_default[1024];
     bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
-                    40, 0, 0, 0, NULL, 0, 0};
+                    40, 0, 0, 0, NULL, 0, 0, 9001, 0};
     static const cli_option options[] = {
         {"--help", 'h', 0},  {"--json", 0, 0},  {"--profile", 0, 0},      {"--device", 0, 1},
         {"--seconds", 0, 1}, {"--model", 0, 1}, {"--backend", 0, 1},      {"--memory-every", 0, 1},
         {"--frames", 0, 1},  {"--steps", 0, 1},   {"--memory-bits", 0, 1},  {"--memory-host-mb", 0, 1},
+        {"--world-seed", 0, 1},
     };
     char prog[64];
     snprintf(prog, sizeof prog, "worldkv-bench %.32s", argv[1]);
@@ -389,6 +399,11 @@ int main(int argc, char **argv)
             if (cli_whole(prog, a, v, frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
                 return 2;
             *(frames ? &o.frames : &o.steps) = (int)x;
+            o.frames_given |= frames;
+        } else if (!strcmp(a, "--world-seed")) {
+            if (cli_whole(prog, a, v, 0, 1000000000000LL, &x) != 0)
+                return 2;
+            o.world_seed = (uint64_t)x;
         } else if (!strcmp(a, "--memory-host-mb")) {
             if (cli_whole(prog, a, v, 0, 1 << 20, &x) != 0)
                 return 2;
@@ -408,6 +423,11 @@ int main(int argc, char **argv)
         return cmd_devices();
     if (!strcmp(argv[1], "ops"))
         return cmd_ops(&o);
+    if (!strcmp(argv[1], "return")) {
+        return_opts r = {o.model, o.backend, o.world_seed, o.frames_given ? o.frames : 2000,
+                         o.memory_host_mb ? o.memory_host_mb : 64, o.memory_bits, o.json};
+        return bench_return(&r);
+    }
     if (!strcmp(argv[1], "generate")) {
         return cmd_generate(&o);
     }

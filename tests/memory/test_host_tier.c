@@ -1,8 +1,8 @@
 /* The host tier's store: the byte budget holds, the grid finds exactly the
  * slots within range (against a brute-force scan, over many random slots,
  * hash collisions included), data comes back as it went in, and the
- * retention rule keeps each place's first view and otherwise gives up the
- * slot read least recently. */
+ * retention rule keeps each place's first view, and for a new place gives
+ * up the newest view of the place shown most often. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +34,7 @@ static void test_budget_take_and_retention(void)
         CHECK(ids[i] >= 0);
     }
     CHECK(kvh_count(t) == 10 && kvh_bytes(t) == 160);
-    /* full, a new place: the slot read least recently goes (slot 0 was read late, so slot 1) */
-    kvh_mark_read(t, ids[0], 50);
+    /* full, a new place, every stored place shown once: the newest slot (time 9) gives way */
     kvm_entry far = entry(500, 500, 0, 20);
     char data[16] = "new place......";
     int id_far = kvh_put(t, &far, data);
@@ -44,7 +43,7 @@ static void test_budget_take_and_retention(void)
     for (int id = 0; id < kvh_capacity(t); id++)
         if (kvh_entry(t, id))
             times[kvh_entry(t, id)->time]++;
-    CHECK(times[0] == 1 && times[1] == 0 && times[20] == 1);
+    CHECK(times[0] == 1 && times[8] == 1 && times[9] == 0 && times[20] == 1);
     /* the same place as slot 2 (time 2), seen later: the newer view is given up, nothing changes */
     kvm_entry again = entry(20.1f, 0, 5, 30);
     CHECK(kvh_put(t, &again, data) == -1 && kvh_count(t) == 10 && kvh_entry(t, ids[2])->time == 2);
@@ -56,9 +55,20 @@ static void test_budget_take_and_retention(void)
     for (int id = 0; id < 10; id++)
         seen_three += kvh_entry(t, id) && kvh_entry(t, id)->time == 3;
     CHECK(seen_three == 0);
-    /* take: the data as it went in, and gone from the store and the grid */
+    /* a place shown twice (slots at x = 60 and 60.2, times 6 and 40 after a take makes room): a new
+     * place then displaces its newer view, not a place shown once */
     kvm_entry e;
     char back[16];
+    CHECK(kvh_take(t, ids[5], &e, back) == 0);
+    kvm_entry twice = entry(60.2f, 0, 0, 40), newer_place = entry(-300, -300, 0, 41);
+    CHECK(kvh_put(t, &twice, data) >= 0 && kvh_count(t) == 10);
+    CHECK(kvh_put(t, &newer_place, data) >= 0);
+    int forty = 0, six = 0;
+    for (int id = 0; id < kvh_capacity(t); id++)
+        if (kvh_entry(t, id))
+            forty += kvh_entry(t, id)->time == 40, six += kvh_entry(t, id)->time == 6;
+    CHECK(forty == 0 && six == 1);
+    /* take: the data as it went in, and gone from the store and the grid */
     CHECK(kvh_take(t, ids[4], &e, back) == 0 && e.time == 4 && back[0] == 'e' && back[15] == 'e');
     CHECK(kvh_take(t, ids[4], &e, back) == -1 && kvh_count(t) == 9);
     int near[4];
@@ -107,9 +117,49 @@ static void test_grid_matches_scan(void)
     kvh_destroy(t);
 }
 
+/* Churn at capacity, as the memory drives it: takes and puts in any order,
+ * retention on every put to a full tier; every stored slot's data stays its
+ * own (its bytes are its time), and lookups name only stored slots. */
+static void test_churn(void)
+{
+    char err[256];
+    kvh_tier *t = NULL;
+    CHECK(kvh_create(sizeof(int64_t), 50 * sizeof(int64_t), &t, err, sizeof err) == 0);
+    if (!t)
+        return;
+    srand(11);
+    int bad = 0;
+    for (int64_t step = 0; step < 20000; step++) {
+        float x = (float)(rand() % 3000) / 100.0f, z = (float)(rand() % 3000) / 100.0f;
+        kvm_entry e = entry(x, z, (float)(rand() % 8) * 45.0f - 180.0f, step);
+        if (rand() % 3 == 0) {
+            int ids[64], n = kvh_near(t, e.pose, 10.0f, ids, 64);
+            if (n > 0) {
+                kvm_entry got;
+                int64_t data = -1;
+                bad += kvh_take(t, ids[rand() % n], &got, &data) != 0 || data != got.time;
+            }
+        } else
+            kvh_put(t, &e, &step);
+        bad += kvh_count(t) > kvh_capacity(t);
+    }
+    for (int id = 0; id < kvh_capacity(t); id++) {
+        const kvm_entry *e = kvh_entry(t, id);
+        if (!e)
+            continue;
+        kvm_entry got;
+        int64_t data = -1;
+        bad += kvh_take(t, id, &got, &data) != 0 || data != e->time;
+    }
+    printf("churn: 20,000 puts and takes at a capacity of 50: %d inconsistencies\n", bad);
+    CHECK(bad == 0 && kvh_count(t) == 0);
+    kvh_destroy(t);
+}
+
 int main(void)
 {
     test_budget_take_and_retention();
     test_grid_matches_scan();
+    test_churn();
     return test_finish("test_host_tier");
 }
