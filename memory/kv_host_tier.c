@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "camera.h"
 
 #define BUCKETS 1024 /* grid cells hash into these; a bucket lists its slots */
 
@@ -108,11 +107,6 @@ void kvh_mark_read(kvh_tier *t, int id, int64_t now)
         t->slots[id].last_read = now;
 }
 
-static float pose_distance(const float *a, const float *b)
-{
-    return hypotf(a[0] - b[0], a[2] - b[2]) + fabsf(cam_wrap_deg_f32(a[3] - b[3])) / 45.0f;
-}
-
 /* Stored slots within KVH_REDUNDANT of pose (position plus yaw / 45), but skip. */
 static int same_place(const kvh_tier *t, const float *pose, int skip, int *ids, int max);
 
@@ -151,7 +145,7 @@ static int same_place(const kvh_tier *t, const float *pose, int skip, int *ids, 
 {
     int near[256], k = kvh_near(t, pose, KVH_REDUNDANT, near, 256), n = 0;
     for (int i = 0; i < k && n < max; i++)
-        if (near[i] != skip && pose_distance(t->slots[near[i]].e.pose, pose) < KVH_REDUNDANT)
+        if (near[i] != skip && kvm_pose_distance(t->slots[near[i]].e.pose, pose) < KVH_REDUNDANT)
             ids[n++] = near[i];
     return n;
 }
@@ -163,7 +157,7 @@ static int retention_choice(const kvh_tier *t, const kvm_entry *e)
     int k = same_place(t, e->pose, -1, near, 256), closest = -1;
     float best = KVH_REDUNDANT;
     for (int i = 0; i < k; i++) {
-        float d = pose_distance(t->slots[near[i]].e.pose, e->pose);
+        float d = kvm_pose_distance(t->slots[near[i]].e.pose, e->pose);
         if (d < best)
             best = d, closest = near[i];
     }

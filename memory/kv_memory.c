@@ -236,6 +236,19 @@ static int slot_io(kv_memory *m, int j, uint8_t *blob, int to_device, char *err,
 
 static int choose_eviction(const kv_memory *m, const kvm_entry *incoming);
 
+/* The bank's valid slots as retrieval candidates (id: the slot index); returns the count. */
+static int bank_candidates(const kv_memory *m, kvr_candidate *cand)
+{
+    int count = 0;
+    for (int j = 0; j < m->p.slots; j++)
+        if (m->bank[j].valid) {
+            memcpy(cand[count].pose, m->bank[j].pose, sizeof cand[0].pose);
+            cand[count].time = m->bank[j].time;
+            cand[count++].id = j;
+        }
+    return count;
+}
+
 int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t err_size)
 {
     m->fetched = m->spilled = 0;
@@ -244,13 +257,7 @@ int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t 
     /* the bank and the host slots in retrieval range, ranked together */
     kvr_candidate *cand = m->cand;
     int *near = m->near;
-    int count = 0;
-    for (int j = 0; j < m->p.slots; j++)
-        if (m->bank[j].valid) {
-            memcpy(cand[count].pose, m->bank[j].pose, sizeof cand[0].pose);
-            cand[count].time = m->bank[j].time;
-            cand[count++].id = j;
-        }
+    int count = bank_candidates(m, cand);
     int nh = kvh_near(m->host, pose, KVR_MAX_RANGE_M, near, KVM_HOST_CANDIDATES);
     for (int i = 0; i < nh; i++) {
         const kvm_entry *e = kvh_entry(m->host, near[i]);
@@ -320,14 +327,7 @@ int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out,
         memcpy(out[n++].pose, m->window[slot].pose, sizeof out[0].pose);
     }
     kvr_candidate cand[KVM_MAX_SLOTS];
-    int count = 0;
-    for (int j = 0; j < m->p.slots; j++)
-        if (m->bank[j].valid) {
-            memcpy(cand[count].pose, m->bank[j].pose, sizeof cand[0].pose);
-            cand[count].time = m->bank[j].time;
-            cand[count].id = j;
-            count++;
-        }
+    int count = bank_candidates(m, cand);
     m->retrieved_count = kvr_select(cand, count, pose, now, m->p.retrieve, m->retrieved);
     for (int r = 0; r < m->retrieved_count && n < max; r++) {
         int j = m->retrieved[r];
@@ -338,7 +338,7 @@ int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out,
     return n;
 }
 
-static float pose_distance(const float *a, const float *b)
+float kvm_pose_distance(const float *a, const float *b)
 {
     float dyaw = cam_wrap_deg_f32(a[3] - b[3]);
     return hypotf(a[0] - b[0], a[2] - b[2]) + fabsf(dyaw) / 45.0f;
@@ -362,7 +362,7 @@ static int choose_eviction(const kv_memory *m, const kvm_entry *incoming)
             return -1;
         for (int j = i + 1; j <= m->p.slots; j++) {
             const kvm_entry *a = candidate(m, incoming, i), *b = candidate(m, incoming, j);
-            float d = pose_distance(a->pose, b->pose);
+            float d = kvm_pose_distance(a->pose, b->pose);
             if (drop < 0 || d < best) {
                 best = d;
                 drop = a->time < b->time ? j : i;

@@ -73,6 +73,10 @@ typedef struct kvm_stats {
 
 typedef struct kv_memory kv_memory;
 
+/* How far apart two camera poses are for eviction and retention: metres on
+ * the floor plan plus yaw difference / 45 degrees. */
+float kvm_pose_distance(const float *a, const float *b);
+
 int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, size_t err_size);
 void kvm_destroy(kv_memory *m);
 

@@ -409,11 +409,8 @@ int main(int argc, char **argv)
                 return 2;
             o.memory_host_mb = (int)x;
         } else if (!strcmp(a, "--memory-bits")) {
-            if (strcmp(v, "8") && strcmp(v, "32")) {
-                fprintf(stderr, "%s: --memory-bits expects 8 or 32, got '%s'\n", prog, v);
+            if (cli_memory_bits(prog, v, &o.memory_bits) != 0)
                 return 2;
-            }
-            o.memory_bits = atoi(v);
         } else if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_whole(const char *prog, const char *opt, const char *value, long long lo, long long hi, long long *out)
 {
@@ -30,5 +31,15 @@ int cli_real(const char *prog, const char *opt, const char *value, double lo, do
         return -1;
     }
     *out = x;
+    return 0;
+}
+
+int cli_memory_bits(const char *prog, const char *value, int *out)
+{
+    if (!value || (strcmp(value, "8") && strcmp(value, "32"))) {
+        fprintf(stderr, "%s: --memory-bits expects 8 or 32, got '%s'\n", prog, value ? value : "");
+        return -1;
+    }
+    *out = atoi(value);
     return 0;
 }

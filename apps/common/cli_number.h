@@ -8,6 +8,8 @@
 
 /* A whole number (decimal digits, optional sign) in [lo, hi]. */
 int cli_whole(const char *prog, const char *opt, const char *value, long long lo, long long hi, long long *out);
+/* --memory-bits: 8 (int8 slots) or 32 (float), exactly as written. */
+int cli_memory_bits(const char *prog, const char *value, int *out);
 /* A finite number in [lo, hi]. */
 int cli_real(const char *prog, const char *opt, const char *value, double lo, double hi, double *out);
 

@@ -220,7 +220,7 @@ int venc_open(const venc_options *o, venc **out, char *err, size_t n)
         if (!o->stream)
             av_dict_set(&opts, "frag_duration", "1000000", 0);
     }
-    if (o->stream && !ends_with(o->path, ".mp4"))
+    if (o->stream && !mp4)
         av_dict_set(&opts, "cluster_time_limit", "500", 0); /* Matroska: a cluster per half second */
     rc = avformat_write_header(v->fmt, &opts);
     av_dict_free(&opts);

@@ -202,11 +202,7 @@ static int parse(int argc, char **argv, opts *o)
             o->backend = v;
             break;
         case 21:
-            if (strcmp(v, "8") && strcmp(v, "32")) {
-                fprintf(stderr, "worldkv-explore: --memory-bits expects 8 or 32, got '%s'\n", v);
-                bad = 1;
-            }
-            o->memory_bits = atoi(v);
+            bad = cli_memory_bits("worldkv-explore", v, &o->memory_bits);
             break;
         case 22: bad = parse_whole(a, v, 0, 1 << 20, &x), o->memory_host_mb = (int)x; break;
         }

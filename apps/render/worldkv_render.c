@@ -200,10 +200,8 @@ static int parse(int argc, char **argv, opts *o)
             int j = 0;
             while (j < 8 && strcmp(a, ints[j]))
                 j++;
-            if (j == 6 && strcmp(v, "8") && strcmp(v, "32")) {
-                fprintf(stderr, "worldkv-render: --memory-bits expects 8 or 32, got '%s'\n", v);
+            if (j == 6 && cli_memory_bits("worldkv-render", v, &o->memory_bits) != 0)
                 return 2;
-            }
             if (j < 8) {
                 if (cli_whole("worldkv-render", a, v, lo[j], hi[j], &x) != 0)
                     return 2;
