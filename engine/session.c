@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "camera.h"
 #include "image_io.h"
+#include "kv_host_tier.h"
 #include "kv_memory.h"
 #include "model_config.h"
 #include "safetensors.h"
@@ -225,8 +226,8 @@ int worldkv_session_create(const worldkv_options *given, worldkv_session **out, 
     if (opt->memory_host_mb < 0 || opt->memory_host_mb > 1 << 20)
         return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "memory_host_mb must be 0 to %d, not %d", 1 << 20,
                             opt->memory_host_mb);
-    if (opt->memory_bits && opt->memory_bits != 8 && opt->memory_bits != 32)
-        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "memory_bits must be 0 or 32 (float) or 8 (int8), not %d",
+    if (opt->memory_bits && opt->memory_bits != 4 && opt->memory_bits != 8 && opt->memory_bits != 32)
+        return session_fail(WORLDKV_ERR_ARGUMENT, err, n, "memory_bits must be 0 or 32 (float), 8 or 4, not %d",
                             opt->memory_bits);
     int kind = wk_backend_kind_parse(opt->backend);
     if (kind < 0)
@@ -423,11 +424,13 @@ static int step_frame(worldkv_session *s, const float pose[5], uint8_t *rgb, cha
 
     /* what this frame reads: sink, window (newest first), retrieved slots */
     kvm_source ks[KVM_MAX_WINDOW + KVM_MAX_RETRIEVE + 1];
-    double tr = now_ms();
+    double tf = now_ms();
     /* with a host tier, the slots to read come into the bank first (and the one given up goes out) */
     if (kvm_fetch(s->mem, s->pose, s->time, err, n) != 0)
         return WORLDKV_ERR_DEVICE;
+    double tr = now_ms();
     int nks = kvm_sources(s->mem, s->pose, s->time, ks, (int)(sizeof ks / sizeof ks[0]));
+    s->stats.last_fetch_us = kvm_host_tier(s->mem) ? 1000.0 * (tr - tf) : 0.0;
     s->stats.last_retrieval_us = 1000.0 * (now_ms() - tr);
     student_source src[STUDENT_MAX_SOURCES];
     int nsrc = 0, newest = 0, best_memory = -1;
@@ -595,9 +598,20 @@ int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int 
         memcpy(out[n].pose, e->pose, sizeof out[n].pose);
         out[n].frame = e->frame;
         out[n].retrieved = 0;
+        out[n].tier = WORLDKV_TIER_DEVICE;
         for (int j = 0; j < s->stats.retrieved_count && j < 8; j++)
             out[n].retrieved |= s->stats.retrieved_frames[j] == e->frame;
         n++;
+    }
+    kvh_tier *host = kvm_host_tier(s->mem);
+    for (int id = 0; host && id < kvh_capacity(host) && n < max; id++) {
+        const kvm_entry *e = kvh_entry(host, id);
+        if (!e)
+            continue;
+        memcpy(out[n].pose, e->pose, sizeof out[n].pose);
+        out[n].frame = e->frame;
+        out[n].retrieved = 0; /* a frame reads only bank slots */
+        out[n++].tier = WORLDKV_TIER_HOST;
     }
     return n;
 }

@@ -1,14 +1,20 @@
 /* Session snapshots (worldkv_session_save / _load). Every field is written
  * explicitly, little-endian and fixed-width (no raw structs, so no padding
  * and no ABI in the file), in this order:
- *   header   "WKVSNAP2", u32 version, u32 image, dim, layers, window, slots,
+ *   header   "WKVSNAP3", u32 version, u32 image, dim, layers, window, slots,
  *            tokens, u64 model fingerprint, u64 tensor bytes
  *   host     f32 pose[5], i64 time, i64 frames, u64 rng state;
  *            the memory: entry sink, entry window[window], entry bank[slots],
  *            i32 window head, i32 window count, i64 evictions
  *            (entry: f32 pose[5], i64 time, i64 frame, u32 valid)
- *   tensors  each device tensor of the memory, as f32 (IEEE 754)
- *   trailer  u64 FNV-1a 64 of every byte before it */
+ *   tensors  each device tensor of the memory, as 32-bit words (f32 IEEE 754,
+ *            or the int8 slots' packed codes)
+ *   tier     the host memory tier: u32 count, u64 slot bytes (0 without a
+ *            tier), then per slot u32 id, entry, its slot bytes as 32-bit
+ *            words; in the order that rebuilds the tier exactly (kvh_order)
+ *   trailer  u64 FNV-1a 64 of every byte before it
+ * Format 2 (WKVSNAP2, before host tiers) is format 3 without the tier part,
+ * and still loads. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,11 +23,13 @@
 
 #include "file_util.h"
 #include "hash.h"
+#include "kv_host_tier.h"
 #include "kv_memory.h"
 #include "session_internal.h"
 
-#define SNAP_MAGIC "WKVSNAP2"
-#define SNAP_VERSION 2
+#define SNAP_MAGIC "WKVSNAP3"
+#define SNAP_VERSION 3
+#define SNAP_TIER_HEAD_BYTES (4 + 8)
 #define SNAP_HEADER_BYTES (8 + 4 + 6 * 4 + 8 + 8)
 #define SNAP_ENTRY_BYTES (5 * 4 + 8 + 8 + 4)
 
@@ -212,6 +220,142 @@ static void get_host(bytes *b, snap_host *out, const snap_header *h)
     out->memory.evictions = (int64_t)get_u64(b);
 }
 
+/* -- the host tier part ------------------------------------------------------------ */
+/* Writes the tier part and folds it into *sum; nonzero after a write error (err filled). */
+static int write_tier(worldkv_session *s, FILE *f, const char *tmp, uint64_t *sum, char *err, size_t n)
+{
+    kvh_tier *t = kvm_host_tier(s->mem);
+    int count = t ? kvh_count(t) : 0;
+    size_t slot_bytes = t ? kvh_slot_bytes(t) : 0;
+    int *ids = count ? malloc(sizeof *ids * (size_t)count) : NULL;
+    size_t rec = 4 + SNAP_ENTRY_BYTES + slot_bytes;
+    uint8_t *buf = malloc(rec > SNAP_TIER_HEAD_BYTES ? rec : SNAP_TIER_HEAD_BYTES);
+    if ((count && !ids) || !buf) {
+        free(ids), free(buf);
+        snprintf(err, n, "out of memory saving the host memory tier");
+        return 1;
+    }
+    if (count)
+        count = kvh_order(t, ids, count);
+    bytes head = {buf, 0, SNAP_TIER_HEAD_BYTES, 0};
+    put_u32(&head, (uint32_t)count);
+    put_u64(&head, (uint64_t)slot_bytes);
+    *sum = hash_fnv1a(*sum, buf, head.size);
+    int rc = file_write(f, tmp, buf, head.size, err, n);
+    for (int i = 0; !rc && i < count; i++) {
+        bytes b = {buf, 0, rec, 0};
+        put_u32(&b, (uint32_t)ids[i]);
+        put_entry(&b, kvh_entry(t, ids[i]));
+        memcpy(buf + b.at, kvh_data(t, ids[i]), slot_bytes);
+        floats_le(buf + b.at, slot_bytes / 4);
+        *sum = hash_fnv1a(*sum, buf, rec);
+        rc = file_write(f, tmp, buf, rec, err, n);
+    }
+    free(ids), free(buf);
+    return rc;
+}
+
+/* The tier part as read and checked, before it replaces the session's tier. */
+typedef struct snap_tier {
+    uint32_t count;
+    uint64_t slot_bytes;
+    uint8_t *records; /* count x (u32 id, entry, slot bytes), words in host order */
+} snap_tier;
+
+/* Reads the tier part (format 3) into *out and folds it into *sum; -1 with err on a bad or unfit tier. */
+static int read_tier(worldkv_session *s, FILE *f, const char *path, uint64_t *sum, snap_tier *out, char *err,
+                     size_t n)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t head_bytes[SNAP_TIER_HEAD_BYTES];
+    if (fread(head_bytes, 1, sizeof head_bytes, f) != sizeof head_bytes) {
+        snprintf(err, n, "%s is truncated", path);
+        return -1;
+    }
+    *sum = hash_fnv1a(*sum, head_bytes, sizeof head_bytes);
+    bytes hb = {head_bytes, 0, sizeof head_bytes, 0};
+    out->count = get_u32(&hb);
+    out->slot_bytes = get_u64(&hb);
+    if (out->count == 0)
+        return 0;
+    kvh_tier *t = kvm_host_tier(s->mem);
+    if (!t) {
+        snprintf(err, n, "%s holds a host memory tier of %u slots; this session has none (load it with "
+                 "--memory-host-mb, at least %llu)", path, out->count,
+                 (unsigned long long)((out->count * out->slot_bytes + (1u << 20) - 1) >> 20));
+        return -1;
+    }
+    if (out->slot_bytes != kvh_slot_bytes(t)) {
+        snprintf(err, n, "%s keeps its host tier's slots in another form than this session (%llu bytes a slot, "
+                 "here %zu): use the --memory-bits it was saved with", path, (unsigned long long)out->slot_bytes,
+                 kvh_slot_bytes(t));
+        return -1;
+    }
+    if (out->count > (uint32_t)kvh_capacity(t)) {
+        snprintf(err, n, "%s holds %u host tier slots; this session's budget fits %d (load it with "
+                 "--memory-host-mb %llu or more)", path, out->count, kvh_capacity(t),
+                 (unsigned long long)((out->count * out->slot_bytes + (1u << 20) - 1) >> 20));
+        return -1;
+    }
+    size_t rec = 4 + SNAP_ENTRY_BYTES + (size_t)out->slot_bytes;
+    out->records = malloc(rec * out->count);
+    uint8_t *taken = calloc((size_t)kvh_capacity(t), 1);
+    if (!out->records || !taken) {
+        free(out->records), free(taken);
+        out->records = NULL;
+        snprintf(err, n, "out of memory reading %s", path);
+        return -1;
+    }
+    int bad = 0;
+    for (uint32_t i = 0; i < out->count && !bad; i++) {
+        uint8_t *r = out->records + i * rec;
+        if (fread(r, 1, rec, f) != rec) {
+            snprintf(err, n, "%s is truncated", path);
+            bad = 1;
+            break;
+        }
+        *sum = hash_fnv1a(*sum, r, rec);
+        bytes b = {r, 0, rec, 0};
+        uint32_t id = get_u32(&b);
+        kvm_entry e;
+        get_entry(&b, &e);
+        floats_le(r + b.at, (size_t)(out->slot_bytes / 4));
+        char why[256];
+        /* ids past the budget, twice, an impossible entry or non-finite floats: not a tier this session can hold */
+        if (id >= (uint32_t)kvh_capacity(t) || taken[id] || !e.valid || e.time < 0 || e.frame < 0 ||
+            session_check_pose(e.pose, "a host tier slot's pose", why, sizeof why) != 0 ||
+            !kvm_slot_data_finite(s->mem, r + b.at)) {
+            snprintf(err, n, "%s holds an impossible host memory tier (slot %u)", path, i);
+            bad = 1;
+        } else
+            taken[id] = 1;
+    }
+    free(taken);
+    if (bad) {
+        free(out->records);
+        out->records = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Replaces the session's host tier with the one read (no tier part: an empty tier). */
+static void restore_tier(worldkv_session *s, const snap_tier *in)
+{
+    kvh_tier *t = kvm_host_tier(s->mem);
+    if (!t)
+        return;
+    kvh_clear(t);
+    size_t rec = 4 + SNAP_ENTRY_BYTES + (size_t)in->slot_bytes;
+    for (uint32_t i = 0; i < in->count; i++) {
+        bytes b = {in->records + i * rec, 0, rec, 0};
+        uint32_t id = get_u32(&b);
+        kvm_entry e;
+        get_entry(&b, &e);
+        kvh_put_at(t, (int)id, &e, b.p + b.at); /* ids were checked free and in range */
+    }
+}
+
 int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t n)
 {
     char tmp[1100];
@@ -222,11 +366,6 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     if (s->broken)
         return session_fail(WORLDKV_ERR_STATE, err, n, "an earlier step failed (%s): its memory is not worth saving",
                             worldkv_status_name(s->broken));
-    kvm_stats ms;
-    kvm_get_stats(s->mem, &ms);
-    if (ms.host_slots > 0)
-        return session_fail(WORLDKV_ERR_STATE, err, n, "snapshots do not carry the host memory tier yet, and it holds "
-                            "%d slots: saving would lose them (run without a host tier to save worlds)", ms.host_slots);
     snap_header h;
     fill_header(s, &h);
     kvm_host_state mem;
@@ -259,6 +398,8 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
         }
     }
     free(buf);
+    if (!rc)
+        rc = write_tier(s, f, tmp, &sum, err, n);
     uint8_t trailer[8];
     bytes tb = {trailer, 0, sizeof trailer, 0};
     put_u64(&tb, sum);
@@ -277,9 +418,9 @@ int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t
     return rc ? WORLDKV_ERR_IO : WORLDKV_OK;
 }
 
-/* Reads and checks the whole file into *data (header, host, tensors). */
+/* Reads and checks the whole file (header, host, tensors, tier). */
 static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_header *h, snap_host *host,
-                         uint8_t **tensors, char *err, size_t n)
+                         snap_tier *tier, uint8_t **tensors, char *err, size_t n)
 {
     snap_header want;
     fill_header(s, &want);
@@ -290,9 +431,10 @@ static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_hea
         snprintf(err, n, "%s is not a worldkv snapshot", path);
         return -1;
     }
-    if (head_bytes[7] != SNAP_MAGIC[7] || (!hb.short_read && h->version != SNAP_VERSION)) {
-        snprintf(err, n, "%s is snapshot format '%c'; this engine reads format '%c' (version %d): save the world "
-                 "again with this engine", path, head_bytes[7], SNAP_MAGIC[7], SNAP_VERSION);
+    int v2 = head_bytes[7] == '2';
+    if ((head_bytes[7] != SNAP_MAGIC[7] && !v2) || (!hb.short_read && h->version != (v2 ? 2u : SNAP_VERSION))) {
+        snprintf(err, n, "%s is snapshot format '%c'; this engine reads formats '2' and '%c' (version %d): save "
+                 "the world again with this engine", path, head_bytes[7], SNAP_MAGIC[7], SNAP_VERSION);
         return -1;
     }
     if (hb.short_read) {
@@ -326,7 +468,7 @@ static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_hea
     }
     uint8_t trailer[8];
     if (fread(host_buf, 1, host_size, f) != host_size || fread(*tensors, 1, (size_t)h->tensor_bytes, f) !=
-        h->tensor_bytes || fread(trailer, 1, sizeof trailer, f) != sizeof trailer) {
+        h->tensor_bytes) {
         free(host_buf);
         snprintf(err, n, "%s is truncated", path);
         return -1;
@@ -334,10 +476,25 @@ static int read_snapshot(worldkv_session *s, FILE *f, const char *path, snap_hea
     uint64_t sum = hash_fnv1a(hash_fnv1a(hash_fnv1a(HASH_FNV_SEED, head_bytes, sizeof head_bytes), host_buf,
                                          host_size),
                               *tensors, (size_t)h->tensor_bytes);
-    bytes tb = {trailer, 0, sizeof trailer, 0};
-    if (get_u64(&tb) != sum || fgetc(f) != EOF) {
+    /* a damaged file may fail the tier's checks before its checksum is reached: say damaged then too */
+    char tier_err[512] = "";
+    int tier_bad = !v2 && read_tier(s, f, path, &sum, tier, tier_err, sizeof tier_err) != 0;
+    if (!tier_bad && fread(trailer, 1, sizeof trailer, f) != sizeof trailer) {
         free(host_buf);
+        snprintf(err, n, "%s is truncated", path);
+        return -1;
+    }
+    bytes tb = {trailer, 0, sizeof trailer, 0};
+    if (!tier_bad && (get_u64(&tb) != sum || fgetc(f) != EOF)) {
+        free(host_buf);
+        free(tier->records);
+        tier->records = NULL;
         snprintf(err, n, "%s is damaged (its checksum does not match)", path);
+        return -1;
+    }
+    if (tier_bad) {
+        free(host_buf);
+        snprintf(err, n, "%s", tier_err);
         return -1;
     }
     bytes b = {host_buf, 0, host_size, 0};
@@ -380,11 +537,14 @@ int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t
     }
     snap_header h;
     snap_host host;
+    snap_tier tier = {0};
     uint8_t *buf = NULL;
     int rc = WORLDKV_ERR_FILE;
     /* read and check everything before touching the session */
-    if (read_snapshot(s, f, path, &h, &host, &buf, err, n) != 0 || kvm_load_host(s->mem, &host.memory, err, n) != 0)
+    if (read_snapshot(s, f, path, &h, &host, &tier, &buf, err, n) != 0 ||
+        kvm_load_host(s->mem, &host.memory, err, n) != 0)
         goto done;
+    restore_tier(s, &tier);
     /* from here only the device can fail */
     rc = WORLDKV_ERR_DEVICE;
     size_t at = 0;
@@ -408,6 +568,7 @@ int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t
     s->broken = 0;
     rc = WORLDKV_OK;
 done:
+    free(tier.records);
     free(buf);
     fclose(f);
     return rc;

@@ -10,7 +10,6 @@
 
 typedef struct host_slot {
     kvm_entry e;
-    int64_t last_read;
     int used;
     int next;      /* the next slot in this slot's bucket, or -1 */
     int neighbours; /* stored slots showing the same place (within KVH_REDUNDANT) */
@@ -81,6 +80,15 @@ void kvh_destroy(kvh_tier *t)
     free(t);
 }
 
+void kvh_clear(kvh_tier *t)
+{
+    for (int id = 0; id < t->capacity; id++)
+        t->slots[id].used = 0;
+    for (int b = 0; b < BUCKETS; b++)
+        t->buckets[b] = -1;
+    t->count = 0;
+}
+
 int kvh_capacity(const kvh_tier *t)
 {
     return t->capacity;
@@ -101,10 +109,29 @@ const kvm_entry *kvh_entry(const kvh_tier *t, int id)
     return id >= 0 && id < t->capacity && t->slots[id].used ? &t->slots[id].e : NULL;
 }
 
-void kvh_mark_read(kvh_tier *t, int id, int64_t now)
+const void *kvh_data(const kvh_tier *t, int id)
 {
-    if (kvh_entry(t, id))
-        t->slots[id].last_read = now;
+    return kvh_entry(t, id) ? t->data + (size_t)id * t->slot_bytes : NULL;
+}
+
+size_t kvh_slot_bytes(const kvh_tier *t)
+{
+    return t->slot_bytes;
+}
+
+int kvh_order(const kvh_tier *t, int *ids, int max)
+{
+    int n = 0;
+    for (int b = 0; b < BUCKETS; b++) {
+        int first = n;
+        for (int id = t->buckets[b]; id >= 0 && n < max; id = t->slots[id].next)
+            ids[n++] = id;
+        for (int i = first, j = n - 1; i < j; i++, j--) { /* a bucket lists its newest first: reverse it */
+            int tmp = ids[i];
+            ids[i] = ids[j], ids[j] = tmp;
+        }
+    }
+    return n;
 }
 
 /* Stored slots within KVH_REDUNDANT of pose (position plus yaw / 45), but skip. */
@@ -175,6 +202,23 @@ static int retention_choice(const kvh_tier *t, const kvm_entry *e)
     return drop;
 }
 
+/* Stores e and data at the free id. */
+static void store(kvh_tier *t, int id, const kvm_entry *e, const void *data)
+{
+    host_slot *s = &t->slots[id];
+    int near[256], k = same_place(t, e->pose, -1, near, 256);
+    for (int i = 0; i < k; i++)
+        t->slots[near[i]].neighbours++;
+    s->e = *e;
+    s->used = 1;
+    s->neighbours = k;
+    int b = bucket_of_pose(e->pose);
+    s->next = t->buckets[b];
+    t->buckets[b] = id;
+    t->count++;
+    memcpy(t->data + (size_t)id * t->slot_bytes, data, t->slot_bytes);
+}
+
 int kvh_put(kvh_tier *t, const kvm_entry *e, const void *data)
 {
     if (t->count == t->capacity) {
@@ -186,20 +230,16 @@ int kvh_put(kvh_tier *t, const kvm_entry *e, const void *data)
     int id = 0;
     while (t->slots[id].used)
         id++;
-    host_slot *s = &t->slots[id];
-    int near[256], k = same_place(t, e->pose, -1, near, 256);
-    for (int i = 0; i < k; i++)
-        t->slots[near[i]].neighbours++;
-    s->e = *e;
-    s->last_read = -1;
-    s->used = 1;
-    s->neighbours = k;
-    int b = bucket_of_pose(e->pose);
-    s->next = t->buckets[b];
-    t->buckets[b] = id;
-    t->count++;
-    memcpy(t->data + (size_t)id * t->slot_bytes, data, t->slot_bytes);
+    store(t, id, e, data);
     return id;
+}
+
+int kvh_put_at(kvh_tier *t, int id, const kvm_entry *e, const void *data)
+{
+    if (id < 0 || id >= t->capacity || t->slots[id].used)
+        return -1;
+    store(t, id, e, data);
+    return 0;
 }
 
 int kvh_take(kvh_tier *t, int id, kvm_entry *e, void *data)

@@ -46,7 +46,13 @@ static int64_t window_row(const kv_memory *m, int i)
 
 static int quantized(const kv_memory *m)
 {
-    return m->p.bits == 8;
+    return m->p.bits == 8 || m->p.bits == 4;
+}
+
+/* Quantized codes a 32-bit word holds: 4 (int8) or 8 (int4). */
+static int64_t codes_per_word(const kv_memory *m)
+{
+    return 32 / m->p.bits;
 }
 
 /* Bank slot j's rows in the arenas; with int8 slots, staging slot j's. */
@@ -81,10 +87,10 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
     *out = NULL;
     if (p->layers < 1 || p->layers > 64 || p->window < 1 || p->window > KVM_MAX_WINDOW || p->slots < 0 ||
         p->slots > KVM_MAX_SLOTS || p->retrieve < 0 || p->retrieve > KVM_MAX_RETRIEVE || p->tokens < 1 ||
-        p->compressed_tokens < 1 || p->dim < 1 || p->image < 2 || (p->bits && p->bits != 32 && p->bits != 8) ||
-        (p->bits == 8 && p->dim % 4)) {
-        snprintf(err, err_size, "memory: window 1..%d, slots 0..%d, retrieve 0..%d, layers 1..64, bits 32 or 8 "
-                                "(8: dim a multiple of 4)", KVM_MAX_WINDOW, KVM_MAX_SLOTS, KVM_MAX_RETRIEVE);
+        p->compressed_tokens < 1 || p->dim < 1 || p->image < 2 || (p->bits && p->bits != 32 && p->bits != 8 && p->bits != 4) ||
+        (p->bits && p->bits != 32 && p->dim % (32 / p->bits))) {
+        snprintf(err, err_size, "memory: window 1..%d, slots 0..%d, retrieve 0..%d, layers 1..64, bits 32, 8 or 4 "
+                                "(8: dim a multiple of 4, 4: of 8)", KVM_MAX_WINDOW, KVM_MAX_SLOTS, KVM_MAX_RETRIEVE);
         return -1;
     }
     kv_memory *m = calloc(1, sizeof *m);
@@ -102,7 +108,7 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
         m->p.bits = 0;
     /* int8: the arenas stage the slots a frame reads; views keep the 64-element alignment */
     int64_t rows = bank_row(m, quantized(m) ? p->retrieve : p->slots);
-    m->qstride = round_up((int64_t)p->compressed_tokens * p->dim / 4, 64);
+    m->qstride = quantized(m) ? round_up((int64_t)p->compressed_tokens * p->dim / codes_per_word(m), 64) : 0;
     m->sstride = round_up(p->dim, 64);
     if (quantized(m) && (!(m->q = calloc(2 * (size_t)p->layers, sizeof(wk_tensor))) ||
                          !(m->scales = calloc(2 * (size_t)p->layers, sizeof(wk_tensor))))) {
@@ -135,7 +141,7 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
         kvm_destroy(m);
         return -1;
     }
-    int64_t per_layer = quantized(m) ? 2 * (m->p.compressed_tokens * (int64_t)p->dim / 4 + p->dim)
+    int64_t per_layer = quantized(m) ? 2 * (m->p.compressed_tokens * (int64_t)p->dim / codes_per_word(m) + p->dim)
                                      : 2 * (int64_t)p->compressed_tokens * p->dim;
     m->slot_bytes = (size_t)(4 * (p->layers * per_layer + (quantized(m) ? hw + hw / 2 : 4 * hw)));
     if (p->host_bytes && p->slots > 0 &&
@@ -208,7 +214,8 @@ static int slot_part(kv_memory *m, int j, int part, wk_tensor *view, char *err, 
                             : kvm_image(m, image_index_bank(m, j), view, err, n);
     if (quantized(m))
         return part < layers2
-                   ? wk_tensor_view(m->be, &m->q[part], (int64_t)j * m->qstride, d / 4, ct, 1, 1, view, err, n)
+                   ? wk_tensor_view(m->be, &m->q[part], (int64_t)j * m->qstride, d / codes_per_word(m), ct, 1, 1, view,
+                                    err, n)
                    : wk_tensor_view(m->be, &m->scales[part - layers2], (int64_t)j * m->sstride, d, 1, 1, 1, view,
                                     err, n);
     wk_tensor *arena = part % 2 ? &m->v[part / 2] : &m->k[part / 2];
@@ -311,6 +318,41 @@ int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t 
         }
     }
     return 0;
+}
+
+int kvm_slot_data_finite(const kv_memory *m, const void *data)
+{
+    /* slot_io's layout: float slots are floats throughout; int8 slots are codes, then scales, then the packed frame */
+    int64_t d = m->p.dim, ct = m->p.compressed_tokens, layers2 = 2 * m->p.layers;
+    size_t first = quantized(m) ? (size_t)(layers2 * ct * d / codes_per_word(m)) : 0;
+    size_t end = quantized(m) ? first + (size_t)(layers2 * d) : m->slot_bytes / 4;
+    const uint8_t *p = data;
+    for (size_t i = first; i < end; i++) {
+        float v;
+        memcpy(&v, p + 4 * i, sizeof v);
+        if (!isfinite(v))
+            return 0;
+    }
+    return 1;
+}
+
+int kvm_compress_first_rows(void *ctx, int layer, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
+                            wk_tensor *v_out, char *err, size_t n)
+{
+    wk_backend *be = ctx;
+    (void)layer;
+    wk_tensor a, b;
+    int rc = wk_tensor_view(be, k, 0, k_out->ne[0], k_out->ne[1], 1, 1, &a, err, n) ||
+             wk_tensor_view(be, v, 0, v_out->ne[0], v_out->ne[1], 1, 1, &b, err, n) ||
+             wk_copy(be, &a, k_out, err, n) || wk_copy(be, &b, v_out, err, n);
+    wk_tensor_view_release(be, &a);
+    wk_tensor_view_release(be, &b);
+    return rc ? -1 : 0;
+}
+
+kvh_tier *kvm_host_tier(const kv_memory *m)
+{
+    return m->host;
 }
 
 int kvm_sources(kv_memory *m, const float pose[5], int64_t now, kvm_source *out, int max)
@@ -432,9 +474,10 @@ static int slot_codes(kv_memory *m, int a, int j, wk_tensor *rows, int dequant, 
 {
     wk_tensor q, s;
     int64_t d = m->p.dim, ct = m->p.compressed_tokens;
-    int rc = wk_tensor_view(m->be, &m->q[a], (int64_t)j * m->qstride, d / 4, ct, 1, 1, &q, err, n) ||
+    int rc = wk_tensor_view(m->be, &m->q[a], (int64_t)j * m->qstride, d / codes_per_word(m), ct, 1, 1, &q, err, n) ||
              wk_tensor_view(m->be, &m->scales[a], (int64_t)j * m->sstride, d, 1, 1, 1, &s, err, n) ||
-             (dequant ? wk_dequantize_i8(m->be, &q, &s, rows, err, n) : wk_quantize_i8(m->be, rows, &q, &s, err, n));
+             (dequant ? wk_dequantize(m->be, m->p.bits, &q, &s, rows, err, n)
+                      : wk_quantize(m->be, m->p.bits, rows, &q, &s, err, n));
     wk_tensor_view_release(m->be, &s);
     wk_tensor_view_release(m->be, &q);
     return rc ? -1 : 0;

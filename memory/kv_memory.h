@@ -58,6 +58,10 @@ typedef struct kvm_source {
 /* ConvKV: compress one frame's keys and values of one layer. */
 typedef int (*kvm_compress_fn)(void *ctx, int layer, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
                                wk_tensor *v_out, char *err, size_t err_size);
+/* A stand-in for ConvKV where the model is left out (tests, the tiers
+ * soak): keeps the frame's first compressed rows. ctx is the wk_backend. */
+int kvm_compress_first_rows(void *ctx, int layer, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
+                            wk_tensor *v_out, char *err, size_t err_size);
 
 typedef struct kvm_stats {
     int slots_used, slots, window_used;
@@ -114,6 +118,13 @@ int kvm_commit(kv_memory *m, const float pose[5], int64_t time, int64_t frame, c
                const wk_tensor *depth, kvm_compress_fn compress, void *ctx, char *err, size_t err_size);
 
 void kvm_get_stats(const kv_memory *m, kvm_stats *out);
+
+typedef struct kvh_tier kvh_tier;
+/* The host tier (kv_host_tier.h), or NULL without one: for maps and
+ * snapshots. Its slots' data is what slot_bytes of a bank slot hold. */
+kvh_tier *kvm_host_tier(const kv_memory *m);
+/* 1 if the float parts of a slot's data (kv_host_tier's layout) are finite. */
+int kvm_slot_data_finite(const kv_memory *m, const void *data);
 
 /* Snapshots: the host-side bookkeeping as plain bytes, and the device
  * tensors (per-layer arenas, then the image store) to copy. */

@@ -1,15 +1,20 @@
 #version 450
-// int8 memory slots (engine/ops/ops_ref.c: ref_quantize_i8). x [N, D] f32,
-// D channels innermost; q [N, D / 4] uint, channel 4i + j in byte j of
-// word i; scale [D]. Quantize: one invocation per 4 channels finds their
-// largest magnitude over the N tokens, then packs each token's 4 bytes
-// (roundEven, as the reference's nearbyintf). Dequantize: one invocation
-// per value. Bytes are packed by hand: no 8-bit storage feature needed.
+// Quantized memory slots, int8 or int4 (engine/ops/ops_ref.c: ref_quantize).
+// x [N, D] f32, D channels innermost; q [N, D / PER] uint, PER = 32 / BITS
+// codes a word, channel PER i + j in bits BITS j upward; scale [D].
+// Quantize: one invocation per word's PER channels finds their largest
+// magnitude over the N tokens, then packs each token's codes (roundEven,
+// as the reference's nearbyintf). Dequantize: one invocation per value.
+// Codes are packed by hand: no 8-bit storage feature needed.
 // MODE 2 and 3 pack and unpack a stored frame (ref_pack_frame): x [4, hw]
 // (RGB planes in [-1, 1], depth) <-> q: RGB8 in word i, then binary16
 // depths two a word; one invocation per pixel pair.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const int MODE = 0; // 0 quantize, 1 dequantize, 2 pack frame, 3 unpack frame
+layout(constant_id = 1) const int BITS = 8; // 8 or 4
+const uint PER = 32u / uint(BITS);
+const int QMAX_CODE = (1 << (BITS - 1)) - 1; // 127 or 7
+const uint MASK = (1u << uint(BITS)) - 1u;
 
 layout(binding = 0) buffer X { float x[]; };
 layout(binding = 1) buffer Q { uint q[]; };
@@ -48,7 +53,7 @@ void frame(uint pair)
 void main()
 {
     uint i = gl_GlobalInvocationID.x;
-    uint words = p.dim / 4;
+    uint words = p.dim / PER;
     if (MODE >= 2) {
         frame(i);
         return;
@@ -57,25 +62,26 @@ void main()
         if (i >= p.tokens * p.dim)
             return;
         uint c = i % p.dim, n = i / p.dim;
-        int v = bitfieldExtract(int(q[n * words + c / 4]), int(8 * (c % 4)), 8);
+        int v = bitfieldExtract(int(q[n * words + c / PER]), int(uint(BITS) * (c % PER)), BITS);
         x[i] = s[c] * float(v);
         return;
     }
     if (i >= words)
         return;
-    vec4 amax = vec4(0.0);
-    for (uint n = 0; n < p.tokens; n++)
-        amax = max(amax, abs(vec4(x[n * p.dim + 4 * i], x[n * p.dim + 4 * i + 1], x[n * p.dim + 4 * i + 2],
-                                  x[n * p.dim + 4 * i + 3])));
-    vec4 scale = amax / 127.0;
-    for (uint j = 0; j < 4; j++)
-        s[4 * i + j] = scale[j];
+    float qmax = float(QMAX_CODE), scale[8];
+    for (uint j = 0; j < PER; j++) {
+        float amax = 0.0;
+        for (uint n = 0; n < p.tokens; n++)
+            amax = max(amax, abs(x[n * p.dim + PER * i + j]));
+        scale[j] = amax / qmax;
+        s[PER * i + j] = scale[j];
+    }
     for (uint n = 0; n < p.tokens; n++) {
         uint word = 0;
-        for (uint j = 0; j < 4; j++) {
-            float r = scale[j] > 0.0 ? roundEven(x[n * p.dim + 4 * i + j] / scale[j]) : 0.0;
-            int v = int(clamp(r, -127.0, 127.0));
-            word |= uint(v & 0xff) << (8 * j);
+        for (uint j = 0; j < PER; j++) {
+            float r = scale[j] > 0.0 ? roundEven(x[n * p.dim + PER * i + j] / scale[j]) : 0.0;
+            int v = int(clamp(r, -qmax, qmax));
+            word |= (uint(v) & MASK) << (uint(BITS) * j);
         }
         q[n * words + i] = word;
     }

@@ -11,6 +11,7 @@ typedef struct return_opts {
     uint64_t world_seed;
     int frames; /* out; the same back */
     int memory_host_mb, memory_bits, json;
+    int progress; /* frame counts on stderr */
 } return_opts;
 
 int bench_return(const return_opts *o);

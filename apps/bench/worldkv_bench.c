@@ -13,10 +13,15 @@
 
 #include "asset_path.h"
 #include "backend.h"
+#include "bench_json.h"
 #include "bench_return.h"
+#include "bench_tiers.h"
 #include "cli_args.h"
 #include "cli_number.h"
 #include "proc_memory.h"
+#include "render.h"
+#include "trajectory.h"
+#include "world.h"
 #include "worldkv.h"
 
 typedef struct bench_opts {
@@ -29,28 +34,9 @@ typedef struct bench_opts {
     const char *backend; /* auto (NULL), cpu or vulkan */
     int memory_bits;     /* 0 float, 8 int8 slots */
     int memory_host_mb;  /* 0: no host tier */
-    uint64_t world_seed; /* return: the world */
-    int frames_given;
+    uint64_t world_seed; /* return, and generate with world_given: the world */
+    int frames_given, world_given;
 } bench_opts;
-
-/* JSON numbers must be finite: NaN or infinity becomes null. */
-static void add_finite(cJSON *j, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(j, key, v);
-    else
-        cJSON_AddNullToObject(j, key);
-}
-
-static void print_json(cJSON *j)
-{
-    char *text = cJSON_PrintUnformatted(j);
-    if (text)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(j);
-    fflush(stdout);
-}
 
 static double now_s(void)
 {
@@ -64,9 +50,12 @@ static void usage(FILE *out)
     fprintf(out, "usage: worldkv-bench devices\n"
                  "       worldkv-bench ops [--backend B] [--json] [--device NAME|INDEX] [--seconds T]\n"
                  "       worldkv-bench generate [--model FILE] [--backend B] [--frames N] [--steps S] [--profile]\n"
-                 "                              [--memory-every N] [--memory-bits 8|32] [--memory-host-mb N] [--json]\n"
+                 "                              [--memory-every N] [--memory-bits 4|8|32] [--memory-host-mb N]\n"
+                 "                              [--world-seed S] [--json]\n"
                  "       worldkv-bench return [--model FILE] [--world-seed S] [--frames N] [--memory-host-mb N]\n"
-                 "                            [--memory-bits 8|32] [--backend B] [--json]\n"
+                 "                            [--memory-bits 4|8|32] [--backend B] [--json]\n"
+                 "       worldkv-bench tiers [--frames N] [--memory-every N] [--memory-bits 4|8|32]\n"
+                 "                           [--memory-host-mb N] [--world-seed S] [--backend B] [--json]\n"
                  "\n"
                  "  devices        list the Vulkan devices and which backend and device worldkv picks, and why\n"
                  "  ops            time each op on representative shapes (matmul at 1024^3, layer\n"
@@ -75,11 +64,18 @@ static void usage(FILE *out)
                  "                 frames/s with and without readback, device ms per stage (--profile),\n"
                  "                 retrieval time, dispatches, GFLOP/s, host and device memory at frames\n"
                  "                 100, 1000, 10000 and the last (or every N frames: --memory-every N);\n"
-                 "                 every frame's raw output is checked for NaN and infinity on the device\n"
-                 "  return         the long return: an exploration path of N frames (default 2000) through\n"
-                 "                 world S (default 9001), retraced back to the start view; SSIM and PSNR at\n"
-                 "                 the return with the host tier (--memory-host-mb, default 64) and without,\n"
-                 "                 beside a 128-frame out-and-back from the same start\n"
+                 "                 every frame's raw output is checked for NaN and infinity on the device;\n"
+                 "                 with --world-seed S, along an explorer's path through world S from its\n"
+                 "                 true first view instead (host tier slots, retrieval and fetch time)\n"
+                 "  return         the long return: an explorer walks N frames (default 3000) through world S\n"
+                 "                 (default 9001) to cells it has not seen, then home to the start view; SSIM\n"
+                 "                 and PSNR there with the host tier (--memory-host-mb, default 64) and\n"
+                 "                 without, beside a 128-frame out-and-back from the same start; places\n"
+                 "                 visited, bytes per tier, retrieval and fetch time per frame\n"
+                 "  tiers          the memory tiers alone at the student's sizes, for N frames (default\n"
+                 "                 100000) along an explorer's path through world S, the model left out:\n"
+                 "                 device bytes, host tier bytes against its budget (default 64 MiB),\n"
+                 "                 retrieval and fetch time per frame, every N frames (default 10000)\n"
                  "  --json         one JSON object per line: op, shape, ms, gflops, gbps, device\n"
                  "  --model FILE   the model (default: the shipped assets/models/student.safetensors)\n"
                  "  --backend B    auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto)\n"
@@ -109,12 +105,12 @@ static void report(const bench_opts *o, const wk_backend *be, const char *op, co
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "op", op);
         cJSON_AddStringToObject(j, "shape", shape);
-        add_finite(j, "ms", ms);
-        add_finite(j, "gflops", gflops);
-        add_finite(j, "gbps", gbps);
+        bench_add_finite(j, "ms", ms);
+        bench_add_finite(j, "gflops", gflops);
+        bench_add_finite(j, "gbps", gbps);
         cJSON_AddStringToObject(j, "backend", wk_backend_name(be));
         cJSON_AddStringToObject(j, "device", wk_backend_device_name(be));
-        print_json(j);
+        bench_print_json(j);
     } else
         printf("%-22s %-22s %10.4f %10.2f %10.2f\n", op, shape, ms, gflops, gbps);
     fflush(stdout);
@@ -216,6 +212,28 @@ static int cmd_ops(const bench_opts *o)
     return status;
 }
 
+/* The explorer's path through world `seed` (traj_explore), frames + 1
+ * poses, and the true view at its first pose, size x size, for the start. */
+static int load_explorer_path(uint64_t seed, int frames, int size, cam_pose **out, uint8_t *start)
+{
+    char err[256];
+    *out = NULL;
+    world *w = world_create(seed, WORLD_DEFAULT_CELLS, err, sizeof err);
+    cam_pose *poses = malloc(sizeof *poses * (size_t)(frames + 2));
+    cam_action *actions = malloc(sizeof *actions * (size_t)(frames + 2));
+    int used = 0;
+    if (!w || !poses || !actions || traj_explore(w, seed * 7919 + 1, frames + 1, frames + 2, poses, actions, &used)) {
+        fprintf(stderr, "worldkv-bench: %s\n", w ? "out of memory" : err);
+        world_destroy(w), free(poses), free(actions);
+        return -1;
+    }
+    world_render(w, poses[0], size, size, start, NULL);
+    world_destroy(w);
+    free(actions);
+    *out = poses;
+    return 0;
+}
+
 /* Whole frames through the public API: the numbers a user sees. */
 static int cmd_generate(const bench_opts *o)
 {
@@ -234,25 +252,47 @@ static int cmd_generate(const bench_opts *o)
     wo.profile = o->profile;
     wo.memory_bits = o->memory_bits;
     wo.memory_host_mb = o->memory_host_mb;
+    cam_pose *path = NULL;
+    if (o->world_given) {
+        int size = 0;
+        if (worldkv_model_image_size(o->model, &size, err, sizeof err) != 0 || size > 512) {
+            fprintf(stderr, "worldkv-bench: %s\n", size > 512 ? "frames over 512 x 512" : err);
+            return 1;
+        }
+        if (load_explorer_path(o->world_seed, o->frames, size, &path, start) != 0)
+            return 1;
+        float p0[5] = {path[0].x, path[0].y, path[0].z, path[0].yaw, path[0].pitch};
+        memcpy(wo.start_pose, p0, sizeof p0);
+    }
     worldkv_session *s = NULL;
     double t0 = now_s();
     if (worldkv_session_create(&wo, &s, err, sizeof err) != 0) {
         fprintf(stderr, "worldkv-bench: %s\n", err);
+        free(path);
         return 1;
     }
     double setup = now_s() - t0;
-    /* walk and turn: the memory bank fills and retrieval has work */
+    /* walk and turn: the memory bank fills and retrieval has work; with a world, the explorer's path
+     * through it (it goes on to every cell, then wanders), so a host tier fills with distinct places */
     static const float walk[5] = {0.6f, 0.0f, 0.4f, 0.0f, 0.0f};
-    double first = 0, step_sum = 0, submit_sum = 0, retrieval_sum = 0, readback_sum = 0;
+    double first = 0, step_sum = 0, submit_sum = 0, retrieval_sum = 0, readback_sum = 0, fetch_sum = 0;
+    double interval_tier_us = 0, interval_tier_max = 0, tier_max = 0;
+    int interval_frames = 0;
     /* the session checks every frame's raw output: a non-finite frame ends the run with an error, so a
      * report below always says 0 of them */
     int timed = 0;
     worldkv_stats st;
     for (int i = 0; i < o->frames; i++) {
         double t = now_s();
-        int status = worldkv_session_step(s, walk, rgb, NULL, err, sizeof err);
+        int status;
+        if (path) {
+            float pose[5] = {path[i + 1].x, path[i + 1].y, path[i + 1].z, path[i + 1].yaw, path[i + 1].pitch};
+            status = worldkv_session_step_to(s, pose, rgb, err, sizeof err);
+        } else
+            status = worldkv_session_step(s, walk, rgb, NULL, err, sizeof err);
         if (status != 0) {
             fprintf(stderr, "worldkv-bench: frame %d: %s (%s)\n", i + 1, err, worldkv_status_name(status));
+            free(path);
             worldkv_session_destroy(s);
             return 1;
         }
@@ -264,8 +304,13 @@ static int cmd_generate(const bench_opts *o)
             step_sum += dt;
             submit_sum += st.last_submit_ms;
             retrieval_sum += st.last_retrieval_us;
+            fetch_sum += st.last_fetch_us;
             readback_sum += st.last_readback_ms;
             timed++;
+            double tier_us = st.last_retrieval_us + st.last_fetch_us;
+            interval_tier_us += tier_us, interval_frames++;
+            interval_tier_max = tier_us > interval_tier_max ? tier_us : interval_tier_max;
+            tier_max = tier_us > tier_max ? tier_us : tier_max;
         }
         int n = i + 1;
         int record = o->memory_every ? (n % o->memory_every == 0 || n == 1)
@@ -287,17 +332,23 @@ static int cmd_generate(const bench_opts *o)
                 cJSON_AddNumberToObject(j, "slots_used", st.memory_slots_used);
                 cJSON_AddNumberToObject(j, "host_tier_slots", host_slots);
                 cJSON_AddNumberToObject(j, "host_tier_bytes", (double)host_bytes);
+                cJSON_AddNumberToObject(j, "host_tier_budget_bytes", (double)((uint64_t)o->memory_host_mb << 20));
+                bench_add_finite(j, "retrieval_fetch_us_mean", interval_frames ? interval_tier_us / interval_frames : 0.0);
+                bench_add_finite(j, "retrieval_fetch_us_max", interval_tier_max);
                 cJSON_AddNumberToObject(j, "nonfinite_frames", 0);
-                add_finite(j, "ms_per_frame_so_far", timed ? 1000.0 * step_sum / timed : 0.0);
-                print_json(j);
+                bench_add_finite(j, "ms_per_frame_so_far", timed ? 1000.0 * step_sum / timed : 0.0);
+                bench_print_json(j);
             } else
                 printf("frame %5d: host RSS %ld kB (peak %ld kB), device %.2f MiB in %d blocks, KV memory %.2f MiB, "
-                       "%d/%d slots, host tier %d/%d slots (%.2f MiB)\n",
+                       "%d/%d slots, host tier %d/%d slots (%.2f MiB), retrieval + fetch %.0f us (max %.0f)\n",
                        n, rss, peak, (double)dev_blocks / (1 << 20), blocks, (double)st.memory_bytes / (1 << 20),
-                       st.memory_slots_used, st.memory_slots, host_slots, host_capacity, (double)host_bytes / (1 << 20));
+                       st.memory_slots_used, st.memory_slots, host_slots, host_capacity, (double)host_bytes / (1 << 20),
+                       interval_frames ? interval_tier_us / interval_frames : 0.0, interval_tier_max);
             fflush(stdout);
+            interval_tier_us = interval_tier_max = 0, interval_frames = 0;
         }
     }
+    free(path);
     double ms = timed ? 1000.0 * step_sum / timed : 1000.0 * first;
     double device_ms = timed ? submit_sum / timed : 0;
     double gflop = worldkv_session_gflop_per_frame(s);
@@ -310,35 +361,40 @@ static int cmd_generate(const bench_opts *o)
         cJSON_AddStringToObject(j, "op", "generate");
         cJSON_AddStringToObject(j, "shape", shape);
         cJSON_AddNumberToObject(j, "frames", o->frames);
-        add_finite(j, "ms", ms);
-        add_finite(j, "fps", 1000.0 / ms);
-        add_finite(j, "device_ms", device_ms);
-        add_finite(j, "fps_without_readback", device_ms > 0 ? 1000.0 / device_ms : 0.0);
-        add_finite(j, "retrieval_us", timed ? retrieval_sum / timed : 0.0);
-        add_finite(j, "readback_ms", timed ? readback_sum / timed : 0.0);
-        add_finite(j, "first_frame_ms", 1000.0 * first);
-        add_finite(j, "setup_s", setup);
+        bench_add_finite(j, "ms", ms);
+        bench_add_finite(j, "fps", 1000.0 / ms);
+        bench_add_finite(j, "device_ms", device_ms);
+        bench_add_finite(j, "fps_without_readback", device_ms > 0 ? 1000.0 / device_ms : 0.0);
+        bench_add_finite(j, "retrieval_us", timed ? retrieval_sum / timed : 0.0);
+        bench_add_finite(j, "fetch_us", timed ? fetch_sum / timed : 0.0);
+        bench_add_finite(j, "retrieval_fetch_us_max", tier_max);
+        cJSON_AddNumberToObject(j, "memory_host_mb", o->memory_host_mb);
+        bench_add_finite(j, "readback_ms", timed ? readback_sum / timed : 0.0);
+        bench_add_finite(j, "first_frame_ms", 1000.0 * first);
+        bench_add_finite(j, "setup_s", setup);
         cJSON_AddNumberToObject(j, "dispatches", st.dispatches);
-        add_finite(j, "gflop_per_frame", gflop);
-        add_finite(j, "gflops", gflop / (ms / 1000.0));
+        bench_add_finite(j, "gflop_per_frame", gflop);
+        bench_add_finite(j, "gflops", gflop / (ms / 1000.0));
         cJSON_AddNumberToObject(j, "nan_frames", 0);
         cJSON_AddNumberToObject(j, "memory_bits", o->memory_bits ? o->memory_bits : 32);
         cJSON_AddStringToObject(j, "backend", worldkv_session_backend_name(s));
         cJSON_AddStringToObject(j, "backend_reason", worldkv_session_backend_reason(s));
         cJSON_AddStringToObject(j, "device", worldkv_session_device_name(s));
-        print_json(j);
+        bench_print_json(j);
     }
     else
         printf("model %s on the %s backend, %s: %dx%d frames, %d generated, %d-bit memory slots\n"
                "  setup %.2f s, first frame %.1f ms\n"
                "  %.2f ms/frame end to end: %.2f frames/s (readback and RGB8 included)\n"
                "  %.2f ms/frame on the device: %.2f frames/s without readback\n"
-               "  retrieval %.1f us, readback %.3f ms; %u dispatches in one submit a frame\n"
+               "  retrieval %.1f us, host tier fetch %.1f us (the two at most %.0f us), readback %.3f ms;\n"
+               "  %u dispatches in one submit a frame\n"
                "  %.3f GFLOP a frame: %.2f GFLOP/s achieved; NaN frames: 0\n",
                o->model, worldkv_session_backend_name(s), worldkv_session_device_name(s), st.image_size,
                st.image_size, o->frames, o->memory_bits ? o->memory_bits : 32, setup,
                1000.0 * first, ms, 1000.0 / ms, device_ms, device_ms > 0 ? 1000.0 / device_ms : 0.0,
-               timed ? retrieval_sum / timed : 0.0, timed ? readback_sum / timed : 0.0, st.dispatches, gflop,
+               timed ? retrieval_sum / timed : 0.0, timed ? fetch_sum / timed : 0.0, tier_max,
+               timed ? readback_sum / timed : 0.0, st.dispatches, gflop,
                gflop / (ms / 1000.0));
     worldkv_session_destroy(s);
     return 0;
@@ -356,7 +412,7 @@ int main(int argc, char **argv)
     }
     char model_default[1024];
     bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
-                    40, 0, 0, 0, NULL, 0, 0, 9001, 0};
+                    40, 0, 0, 0, NULL, 0, 0, 9001, 0, 0};
     static const cli_option options[] = {
         {"--help", 'h', 0},  {"--json", 0, 0},  {"--profile", 0, 0},      {"--device", 0, 1},
         {"--seconds", 0, 1}, {"--model", 0, 1}, {"--backend", 0, 1},      {"--memory-every", 0, 1},
@@ -396,7 +452,7 @@ int main(int argc, char **argv)
             o.memory_every = (int)x;
         } else if (!strcmp(a, "--frames") || !strcmp(a, "--steps")) {
             int frames = !strcmp(a, "--frames");
-            if (cli_whole(prog, a, v, frames ? 1 : 0, frames ? 100000 : 8, &x) != 0)
+            if (cli_whole(prog, a, v, frames ? 1 : 0, frames ? 10000000 : 8, &x) != 0)
                 return 2;
             *(frames ? &o.frames : &o.steps) = (int)x;
             o.frames_given |= frames;
@@ -404,6 +460,7 @@ int main(int argc, char **argv)
             if (cli_whole(prog, a, v, 0, 1000000000000LL, &x) != 0)
                 return 2;
             o.world_seed = (uint64_t)x;
+            o.world_given = 1;
         } else if (!strcmp(a, "--memory-host-mb")) {
             if (cli_whole(prog, a, v, 0, 1 << 20, &x) != 0)
                 return 2;
@@ -421,9 +478,15 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "ops"))
         return cmd_ops(&o);
     if (!strcmp(argv[1], "return")) {
-        return_opts r = {o.model, o.backend, o.world_seed, o.frames_given ? o.frames : 2000,
-                         o.memory_host_mb ? o.memory_host_mb : 64, o.memory_bits, o.json};
+        return_opts r = {o.model, o.backend, o.world_seed, o.frames_given ? o.frames : 3000,
+                         o.memory_host_mb ? o.memory_host_mb : 64, o.memory_bits, o.json, !o.json};
         return bench_return(&r);
+    }
+    if (!strcmp(argv[1], "tiers")) {
+        tiers_opts t = {o.backend, o.world_seed, o.frames_given ? o.frames : 100000,
+                        o.memory_every ? o.memory_every : 10000, o.memory_bits,
+                        o.memory_host_mb ? o.memory_host_mb : 64, o.json};
+        return bench_tiers(&t);
     }
     if (!strcmp(argv[1], "generate")) {
         return cmd_generate(&o);

@@ -36,8 +36,8 @@ int cli_real(const char *prog, const char *opt, const char *value, double lo, do
 
 int cli_memory_bits(const char *prog, const char *value, int *out)
 {
-    if (!value || (strcmp(value, "8") && strcmp(value, "32"))) {
-        fprintf(stderr, "%s: --memory-bits expects 8 or 32, got '%s'\n", prog, value ? value : "");
+    if (!value || (strcmp(value, "4") && strcmp(value, "8") && strcmp(value, "32"))) {
+        fprintf(stderr, "%s: --memory-bits expects 4, 8 or 32, got '%s'\n", prog, value ? value : "");
         return -1;
     }
     *out = atoi(value);

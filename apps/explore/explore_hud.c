@@ -11,7 +11,7 @@
 #define TEXT_MAX 160
 
 static const SDL_Color white = {235, 235, 235, 255}, yellow = {255, 214, 64, 255}, red = {255, 80, 64, 255},
-                       grey = {150, 150, 150, 255};
+                       grey = {150, 150, 150, 255}, blue = {80, 130, 220, 255};
 
 int hud_text_width(const char *text, int scale)
 {
@@ -61,7 +61,7 @@ void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in, int fu
 {
     const xw_frame *f = in->frame;
     const worldkv_stats *st = &f->stats;
-    char t[12][TEXT_MAX];
+    char t[13][TEXT_MAX];
     int n = 0;
     double mib = (double)st->memory_bytes / (1024.0 * 1024.0);
     if (!full) { /* the compact default: frames/s and memory, one line, no map */
@@ -75,7 +75,8 @@ void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in, int fu
              (long long)f->frame);
     snprintf(t[n++], TEXT_MAX, "step %.1f ms (%.1f without readback)", st->last_step_ms, no_readback);
     snprintf(t[n++], TEXT_MAX, "device %.1f ms  %u dispatches", st->last_submit_ms, st->dispatches);
-    snprintf(t[n++], TEXT_MAX, "readback %.2f ms  retrieval %.0f us", st->last_readback_ms, st->last_retrieval_us);
+    snprintf(t[n++], TEXT_MAX, "readback %.2f ms  retrieval %.0f us  fetch %.0f us", st->last_readback_ms,
+             st->last_retrieval_us, st->last_fetch_us);
     if (f->stage_count) { /* --profile: the device's stages */
         int len = snprintf(t[n], TEXT_MAX, "stages (ms)");
         for (int i = 0; i < f->stage_count && len < TEXT_MAX; i++)
@@ -85,6 +86,9 @@ void hud_draw(SDL_Renderer *r, int width, int height, const hud_info *in, int fu
     snprintf(t[n++], TEXT_MAX, "x %.2f z %.2f  yaw %.0f  pitch %.0f", f->pose[0], f->pose[2], f->pose[3], f->pose[4]);
     snprintf(t[n++], TEXT_MAX, "memory %d/%d slots, %d read, %.1f MiB", st->memory_slots_used, st->memory_slots,
              st->retrieved_count, mib);
+    if (f->host_capacity)
+        snprintf(t[n++], TEXT_MAX, "host tier %d/%d slots, %.1f MiB", f->host_slots, f->host_capacity,
+                 (double)f->host_bytes / (1024.0 * 1024.0));
     snprintf(t[n++], TEXT_MAX, "process %.0f MiB resident", in->rss_mib);
     snprintf(t[n++], TEXT_MAX, "input to screen %.0f ms (max %.0f)", in->latency_ms_mean, in->latency_ms_max);
     snprintf(t[n++], TEXT_MAX, "%.40s  %s  F1 help", in->device ? in->device : "", in->filter);
@@ -106,17 +110,23 @@ void hud_map(SDL_Renderer *r, SDL_Rect area, const xw_frame *f)
     }
     float k = (float)(area.w / 2 - 6) / half;
     int ox = area.x + area.w / 2, oy = area.y + area.h / 2;
-    for (int pass = 0; pass < 2; pass++) /* read slots drawn last, on top */
+    /* host tier slots first (small, blue), then the bank's (grey), then the slots read (yellow) on top */
+    int host = 0;
+    for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < f->slot_count; i++) {
             const worldkv_slot *s = &f->slots[i];
-            if (s->retrieved != pass)
+            int layer = s->tier == WORLDKV_TIER_HOST ? 0 : 1 + s->retrieved;
+            if (layer != pass)
                 continue;
+            host += layer == 0;
             int sx = ox + (int)lroundf((s->pose[0] - cx) * k), sy = oy + (int)lroundf((s->pose[2] - cz) * k);
             float yaw = s->pose[3] * (float)M_PI / 180.0f;
-            SDL_Color c = s->retrieved ? yellow : grey;
+            SDL_Color c = layer == 0 ? blue : layer == 2 ? yellow : grey;
+            int len = layer == 0 ? 4 : 7, size = layer == 0 ? 3 : 5;
             SDL_SetRenderDrawColor(r, c.r, c.g, c.b, 255);
-            SDL_RenderDrawLine(r, sx, sy, sx + (int)lroundf(7 * sinf(yaw)), sy - (int)lroundf(7 * cosf(yaw)));
-            SDL_Rect dot = {sx - 2, sy - 2, 5, 5};
+            SDL_RenderDrawLine(r, sx, sy, sx + (int)lroundf((float)len * sinf(yaw)),
+                               sy - (int)lroundf((float)len * cosf(yaw)));
+            SDL_Rect dot = {sx - size / 2, sy - size / 2, size, size};
             SDL_RenderFillRect(r, &dot);
         }
     /* the camera and its field of view */
@@ -128,7 +138,9 @@ void hud_map(SDL_Renderer *r, SDL_Rect area, const xw_frame *f)
     }
     SDL_Rect me = {ox - 3, oy - 3, 7, 7};
     SDL_RenderFillRect(r, &me);
-    hud_text(r, area.x + 4, area.y + area.h - 12, 2, grey, "memory map");
+    char label[64];
+    snprintf(label, sizeof label, host ? "memory map  %d host" : "memory map", host);
+    hud_text(r, area.x + 4, area.y + area.h - 12, 2, grey, label);
 }
 
 void hud_help(SDL_Renderer *r, int width, int height)

@@ -66,7 +66,7 @@ static void usage(FILE *f)
             "  --fps N               at most N frames a second, the world's clock (default 20; 0: no limit)\n"
             "  --mouse DEG           degrees of turn per pixel of mouse motion (default 0.15)\n"
             "  --memory-slots M      size of the KV memory bank (default 32)\n"
-            "  --memory-bits B       the bank's keys and values: 32 (float, default) or 8 (int8)\n"
+            "  --memory-bits B       the bank's keys and values: 32 (float, default), 8 or 4\n"
             "  --memory-host-mb N    a host memory tier of N MiB for slots the bank gives up (default 0)\n"
             "  --record FILE         record from the start (.mp4, .mkv or .webm; R stops and starts)\n"
             "  --record-scale N      recordings enlarge frames N times (default 4)\n"

@@ -72,6 +72,8 @@ static void fill_back(explore_worker *w)
     worldkv_session_get_pose(w->c.session, w->back.pose);
     w->back.frame = w->back.stats.frames - 1; /* the session counts the start frame: frame 0 here */
     w->back.slot_count = worldkv_session_memory_map(w->c.session, w->back.slots, XW_MAX_SLOTS);
+    worldkv_session_host_tier(w->c.session, &w->back.host_slots, &w->back.host_capacity, &w->back.host_bytes, NULL,
+                              NULL);
     w->back.stage_count = worldkv_session_stage_times(w->c.session, w->back.stages, 8);
 }
 

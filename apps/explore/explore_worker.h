@@ -13,7 +13,7 @@
 #include "script.h"
 #include "worldkv.h"
 
-#define XW_MAX_SLOTS 256
+#define XW_MAX_SLOTS 4096 /* bank and host tier slots the map shows */
 
 typedef struct xw_config {
     worldkv_session *session;
@@ -40,6 +40,8 @@ typedef struct xw_frame {
     worldkv_stats stats;
     worldkv_slot slots[XW_MAX_SLOTS];
     int slot_count;
+    int host_slots, host_capacity; /* the host tier (0 and 0 without one) */
+    uint64_t host_bytes;
     worldkv_stage_time stages[8];  /* device ms per stage (--profile) */
     int stage_count;
     double gen_fps;       /* generated frames per second over the last second */

@@ -125,11 +125,11 @@ static void usage(FILE *f)
             "  --side-by-side       the true render (from --world-seed) left of the model's frames\n"
             "  --stream             a file that plays while it grows; runs until Ctrl-C without --frames\n"
             "  --memory-slots M     size of the KV memory bank (default 32)\n"
-            "  --memory-bits B      the bank's keys and values: 32 (float, default) or 8 (int8: a quarter\n"
-            "                       of the bytes)\n"
+            "  --memory-bits B      the bank's keys and values: 32 (float, default), 8 (int8) or 4 (int4):\n"
+            "                       a slot in a third or a quarter of the bytes\n"
             "  --memory-host-mb N   a host memory tier of N MiB: slots the bank gives up wait there and\n"
-            "                       come back when the camera returns (default 0: none; not with\n"
-            "                       --save-world yet)\n"
+            "                       come back when the camera returns (default 0: none; --save-world\n"
+            "                       keeps it)\n"
             "  --backend B          auto, cpu or vulkan (default: $WORLDKV_BACKEND, else auto: a Vulkan GPU\n"
             "                       if there is one, else the native CPU kernels)\n"
             "  --save-world FILE    save the world (memory, pose, noise state) at the end\n"
@@ -215,11 +215,6 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (o->actions && o->path) {
         fprintf(stderr, "worldkv-render: give --actions or --path, not both\n");
-        return 2;
-    }
-    if (o->save && o->memory_host_mb) { /* refused now, not after a long render */
-        fprintf(stderr, "worldkv-render: --save-world cannot keep a host memory tier yet: drop --memory-host-mb to "
-                        "save the world\n");
         return 2;
     }
     if (o->side_by_side && o->start) {

@@ -399,25 +399,30 @@ static int resample(wk_backend *be, int mode, const wk_tensor *x, int f, wk_tens
     return be->i->resample(be->ctx, mode, x, f, out, err, err_size);
 }
 
-static int quant_i8(wk_backend *be, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
-                    char *err, size_t err_size)
+static int quant(wk_backend *be, int bits, int dequant, const wk_tensor *x, const wk_tensor *q,
+                 const wk_tensor *scale, char *err, size_t err_size)
 {
-    int64_t d = x->ne[0], n = x->ne[1] * x->ne[2] * x->ne[3];
-    if (d % 4 || q->dtype != WK_U32 || x->dtype != WK_F32 || scale->dtype != WK_F32 || q->ne[0] != d / 4 ||
+    const char *name = dequant ? "dequantize" : "quantize";
+    if (bits != 8 && bits != 4)
+        FAIL("%s: bits must be 8 or 4, not %d", name, bits);
+    int64_t d = x->ne[0], n = x->ne[1] * x->ne[2] * x->ne[3], per = 32 / bits;
+    if (d % per || q->dtype != WK_U32 || x->dtype != WK_F32 || scale->dtype != WK_F32 || q->ne[0] != d / per ||
         q->ne[1] * q->ne[2] * q->ne[3] != n || wk_nelements(scale) != d)
-        FAIL("%s: x [D, N] with D a multiple of 4, q [D / 4, N] u32, scale [D]", dequant ? "dequantize_i8" : "quantize_i8");
-    return be->i->quant_i8(be->ctx, dequant, x, q, scale, err, err_size);
+        FAIL("%s: x [D, N] with D a multiple of %lld, q [D / %lld, N] u32, scale [D]", name, (long long)per,
+             (long long)per);
+    return be->i->quant(be->ctx, bits, dequant, x, q, scale, err, err_size);
 }
 
-int wk_quantize_i8(wk_backend *be, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err, size_t err_size)
+int wk_quantize(wk_backend *be, int bits, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err,
+                size_t err_size)
 {
-    return quant_i8(be, 0, x, q, scale, err, err_size);
+    return quant(be, bits, 0, x, q, scale, err, err_size);
 }
 
-int wk_dequantize_i8(wk_backend *be, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
-                     size_t err_size)
+int wk_dequantize(wk_backend *be, int bits, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
+                  size_t err_size)
 {
-    return quant_i8(be, 1, out, q, scale, err, err_size);
+    return quant(be, bits, 1, out, q, scale, err, err_size);
 }
 
 static int frame_pack(wk_backend *be, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,

@@ -167,11 +167,12 @@ int wk_upsample_nearest(wk_backend *be, const wk_tensor *x, int f, wk_tensor *ou
 int wk_pixel_shuffle(wk_backend *be, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
 
 /* img[W, H, C] <-> tokens[C*P*P, (H/P)*(W/P)], features ordered (c, py, px). */
-/* int8 memory slots (ops_ref.h: ref_quantize_i8): x [D, N] f32 -> q
- * [D / 4, N] u32 (wk_tensor_alloc_u32), scale [D] f32; and back. */
-int wk_quantize_i8(wk_backend *be, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err, size_t err_size);
-int wk_dequantize_i8(wk_backend *be, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
-                     size_t err_size);
+/* Quantized memory slots, bits 8 or 4 (ops_ref.h: ref_quantize): x [D, N]
+ * f32 -> q [D * bits / 32, N] u32 (wk_tensor_alloc_u32), scale [D] f32; and back. */
+int wk_quantize(wk_backend *be, int bits, const wk_tensor *x, wk_tensor *q, wk_tensor *scale, char *err,
+                size_t err_size);
+int wk_dequantize(wk_backend *be, int bits, const wk_tensor *q, const wk_tensor *scale, wk_tensor *out, char *err,
+                  size_t err_size);
 /* Stored frames, packed (ops_ref.h: ref_pack_frame): img [W, H, 4] f32
  * (RGB planes in [-1, 1], then depth) <-> packed [W * H * 3 / 2] u32. */
 int wk_pack_frame(wk_backend *be, const wk_tensor *img, wk_tensor *packed, char *err, size_t err_size);

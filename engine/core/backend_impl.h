@@ -71,9 +71,9 @@ typedef struct wk_backend_i {
     /* pixel_shuffle 0: nearest upsampling */
     int (*resample)(void *ctx, int pixel_shuffle, const wk_tensor *x, int f, wk_tensor *out, char *err,
                     size_t err_size);
-    /* dequant 0: x -> q, scale; 1: q, scale -> x (the f32 side is always x) */
-    int (*quant_i8)(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
-                    size_t err_size);
+    /* bits 8 or 4; dequant 0: x -> q, scale; 1: q, scale -> x (the f32 side is always x) */
+    int (*quant)(void *ctx, int bits, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
+                 char *err, size_t err_size);
     /* unpack 0: img -> packed; 1: packed -> img */
     int (*frame_pack)(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,
                       size_t err_size);

@@ -35,9 +35,9 @@
 
 /* The version of this header; worldkv_version() gives the library's. */
 #define WORLDKV_VERSION_MAJOR 0
-#define WORLDKV_VERSION_MINOR 2
+#define WORLDKV_VERSION_MINOR 3
 #define WORLDKV_VERSION_PATCH 0
-#define WORLDKV_VERSION_STRING "0.2.0"
+#define WORLDKV_VERSION_STRING "0.3.0"
 #define WORLDKV_VERSION_NUMBER (WORLDKV_VERSION_MAJOR * 10000 + WORLDKV_VERSION_MINOR * 100 + WORLDKV_VERSION_PATCH)
 /* "MAJOR.MINOR.PATCH" of the library linked in. */
 const char *worldkv_version(void);
@@ -88,8 +88,9 @@ typedef struct worldkv_options {
     void *noise_user;
     const char *backend;         /* "auto" (or NULL), "cpu" or "vulkan"; auto reads WORLDKV_BACKEND first */
     int threads;                 /* CPU backend threads; 0: one per core */
-    int memory_bits;             /* the bank's keys and values: 0 or 32 float, 8 int8 (a quarter of the
-                                    bytes; docs/engine.md "int8 memory slots") */
+    int memory_bits;             /* the bank's keys and values: 0 or 32 float, 8 int8, 4 int4 (a slot
+                                    takes a third or a quarter of the bytes, frame included;
+                                    docs/engine.md "Quantized memory slots") */
     int memory_host_mb;          /* 0: no host tier; else slots the bank gives up wait in host memory
                                     within this budget and come back when retrieval ranks them again
                                     (snapshots of a session with a non-empty host tier are refused) */
@@ -105,10 +106,12 @@ typedef struct worldkv_stats {
     uint32_t dispatches;         /* in the last step's single submit */
     double last_step_ms;         /* the whole step, readback and RGB8 conversion included */
     double last_submit_ms;       /* the device's part: submit to fence (CPU backend: the ops themselves) */
-    double last_retrieval_us;    /* host-side slot choice */
+    double last_retrieval_us;    /* host-side choice of the slots the frame reads (from the bank) */
     double last_readback_ms;     /* copy back and conversion to RGB8 */
     uint64_t device_bytes;       /* memory the backend holds (device blocks, or host tensors and scratch) */
     int device_blocks;
+    double last_fetch_us;        /* with a host tier: ranking the bank and the host slots near the camera
+                                    together, and swapping the chosen ones into the bank (0 without) */
 } worldkv_stats;
 
 /* Zeroes opt (the defaults) and sets its struct_size. */
@@ -146,12 +149,15 @@ int worldkv_session_image_size(const worldkv_session *s);
 /* The camera pose of the last frame (after create: the start pose). */
 void worldkv_session_get_pose(const worldkv_session *s, float pose[WORLDKV_POSE_DIM]);
 
-/* One occupied slot of the memory bank. */
+/* One occupied memory slot. */
 typedef struct worldkv_slot {
     float pose[WORLDKV_POSE_DIM]; /* the camera of the frame it holds */
     int64_t frame;                /* that frame's number */
     int retrieved;                /* 1: the last step read it */
+    int tier;                     /* WORLDKV_TIER_DEVICE (the bank) or WORLDKV_TIER_HOST */
 } worldkv_slot;
+#define WORLDKV_TIER_DEVICE 0
+#define WORLDKV_TIER_HOST 1
 
 /* With options.profile: the device milliseconds of each stage (warp,
  * denoise, kv_pass, memory) in the last step. Returns the count written. */
@@ -161,7 +167,8 @@ typedef struct worldkv_stage_time {
 } worldkv_stage_time;
 int worldkv_session_stage_times(const worldkv_session *s, worldkv_stage_time *out, int max);
 
-/* The bank's occupied slots, for maps and logs: writes at most max, returns the count. */
+/* The occupied memory slots, for maps and logs: the bank's first, then the
+ * host tier's; writes at most max, returns the count. */
 int worldkv_session_memory_map(const worldkv_session *s, worldkv_slot *out, int max);
 /* The host memory tier (options.memory_host_mb): slots held, how many fit,
  * bytes held, and slots the last step fetched into the bank and sent out of

@@ -299,33 +299,38 @@ void ref_warp_rows(const float *src, const float *depth, int64_t c, int64_t h, i
         }
 }
 
-void ref_quantize_i8(const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale)
+void ref_quantize(int bits, const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale)
 {
+    const int per = 32 / bits;
+    const float qmax = (float)((1 << (bits - 1)) - 1);
+    const uint32_t mask = (1u << bits) - 1u;
     for (int64_t c = 0; c < dim; c++) {
         float amax = 0.0f;
         for (int64_t n = 0; n < tokens; n++)
             amax = fmaxf(amax, fabsf(x[n * dim + c]));
-        scale[c] = amax / 127.0f;
+        scale[c] = amax / qmax;
     }
     for (int64_t n = 0; n < tokens; n++)
-        for (int64_t c4 = 0; c4 < dim / 4; c4++) {
+        for (int64_t w = 0; w < dim / per; w++) {
             uint32_t word = 0;
-            for (int j = 0; j < 4; j++) {
-                int64_t c = 4 * c4 + j;
+            for (int j = 0; j < per; j++) {
+                int64_t c = per * w + j;
                 /* nearbyintf rounds half to even, as torch.round and GLSL roundEven */
                 float r = scale[c] > 0.0f ? nearbyintf(x[n * dim + c] / scale[c]) : 0.0f;
-                int v = (int)fminf(127.0f, fmaxf(-127.0f, r));
-                word |= (uint32_t)(uint8_t)(int8_t)v << (8 * j);
+                int v = (int)fminf(qmax, fmaxf(-qmax, r));
+                word |= ((uint32_t)v & mask) << (bits * j);
             }
-            q[n * (dim / 4) + c4] = word;
+            q[n * (dim / per) + w] = word;
         }
 }
 
-void ref_dequantize_i8(const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out)
+void ref_dequantize(int bits, const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out)
 {
+    const int per = 32 / bits;
     for (int64_t n = 0; n < tokens; n++)
         for (int64_t c = 0; c < dim; c++) {
-            int8_t v = (int8_t)(uint8_t)(q[n * (dim / 4) + c / 4] >> (8 * (c % 4)));
+            uint32_t field = q[n * (dim / per) + c / per] >> (bits * (c % per)) & ((1u << bits) - 1u);
+            int v = field >> (bits - 1) ? (int)field - (1 << bits) : (int)field; /* sign-extend */
             out[n * dim + c] = scale[c] * (float)v;
         }
 }

@@ -25,12 +25,14 @@ void ref_conv2d(const float *x, const float *w, const float *bias, int64_t cin, 
                 int k, int stride, int pad, int groups, int channels_last, int act, float *out);
 void ref_upsample_nearest(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out);
 void ref_pixel_shuffle(const float *x, int64_t c, int64_t h, int64_t w, int f, float *out);
-/* int8 slots: x [N, D] (D channels innermost, D % 4 == 0) -> scale[D] =
- * max over the N tokens of |x| / 127, and q [N, D / 4] holding 4 signed
- * bytes a word (channel 4i + j in byte j), roundEven(x / scale) clamped to
- * +-127 (0 where a channel is all zero); dequantize reads scale * byte. */
-void ref_quantize_i8(const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale);
-void ref_dequantize_i8(const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out);
+/* Quantized slots, bits 8 or 4 (P = 32 / bits codes a word, Q = 2^(bits-1)
+ * - 1: 127 or 7): x [N, D] (D channels innermost, D % P == 0) -> scale[D]
+ * = max over the N tokens of |x| / Q, and q [N, D / P] holding P signed
+ * two's-complement codes a word (channel P i + j in bits j * bits upward),
+ * roundEven(x / scale) clamped to +-Q (0 where a channel is all zero);
+ * dequantize reads scale * code. */
+void ref_quantize(int bits, const float *x, int64_t tokens, int64_t dim, uint32_t *q, float *scale);
+void ref_dequantize(int bits, const uint32_t *q, const float *scale, int64_t tokens, int64_t dim, float *out);
 /* A stored frame, packed: img [4, hw] (RGB planes in [-1, 1], then depth)
  * -> packed [hw + hw / 2] words: pixel i's RGB as bytes roundEven((x + 1)
  * * 127.5) clamped to 0..255 in word i, then the depths as binary16 (round

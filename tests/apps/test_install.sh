@@ -44,7 +44,7 @@ mkdir -p "$tmp/cmake_user"
 cat > "$tmp/cmake_user/CMakeLists.txt" <<EOF
 cmake_minimum_required(VERSION 3.22)
 project(cmake_user C)
-find_package(worldkv 0.2 REQUIRED)
+find_package(worldkv 0.3 REQUIRED)
 if(NOT EXISTS "\${worldkv_MODEL}")
   message(FATAL_ERROR "worldkv_MODEL is not a file: \${worldkv_MODEL}")
 endif()

@@ -45,15 +45,18 @@ expect 2 "--frames needs a value" -- r --frames
 expect 2 "unknown option '-z'" -- r -qz
 # int8 memory slots from the command line
 expect 0 "3 frames to" -- r --frames 3 --memory-bits 8 -o "$tmp/int8.mkv"
-expect 2 "--memory-bits expects 8 or 32, got '4'" -- r --memory-bits 4
+expect 2 "--memory-bits expects 4, 8 or 32, got '16'" -- r --memory-bits 16
 expect 0 "" -- r --frames 12 --memory-bits 8 -o "$tmp/int8a.mkv" --save-world "$tmp/int8.snap"
 expect 1 "use the --memory-bits it was saved with" -- r --frames 2 -o "$tmp/int8b.mkv" --load-world "$tmp/int8.snap"
 expect 0 "2 frames to" -- r --frames 2 --memory-bits 8 -o "$tmp/int8c.mkv" --load-world "$tmp/int8.snap"
-# a host memory tier: runs; a world with it is not saved (snapshots do not carry it yet), which is
-# refused before the render starts
-expect 0 "40 frames to" -- r --frames 40 --memory-slots 2 --memory-host-mb 4 -o "$tmp/tier.mkv"
-expect 2 "cannot keep a host memory tier yet" -- r --frames 40 --memory-host-mb 4 -o "$tmp/tier2.mkv" \
+# a host memory tier: runs, and the saved world keeps it: a session without a tier refuses it, one
+# with a tier loads it
+expect 0 "40 frames to" -- r --frames 40 --memory-slots 2 --memory-host-mb 4 -o "$tmp/tier.mkv" \
   --save-world "$tmp/tier.snap"
+expect 1 "this session has none \\(load it with --memory-host-mb" -- r --frames 2 --memory-slots 2 \
+  -o "$tmp/tier2.mkv" --load-world "$tmp/tier.snap"
+expect 0 "2 frames to" -- r --frames 2 --memory-slots 2 --memory-host-mb 4 -o "$tmp/tier3.mkv" \
+  --load-world "$tmp/tier.snap"
 # extensions in any case; near-miss names say what would work
 expect 0 "2 frames to" -- r --frames 2 -o "$tmp/UPPER.MP4"
 checks=$((checks + 1))

@@ -68,21 +68,6 @@ static void test_retrieval(void)
     printf("retrieval over 256 slots: %.1f us\n", us);
 }
 
-/* A stand-in for ConvKV: keeps the first compressed rows of each frame. */
-static int keep_first_rows(void *ctx, int layer, const wk_tensor *k, const wk_tensor *v, wk_tensor *k_out,
-                           wk_tensor *v_out, char *err, size_t n)
-{
-    wk_backend *be = ctx;
-    (void)layer;
-    wk_tensor a, b;
-    int rc = wk_tensor_view(be, k, 0, k_out->ne[0], k_out->ne[1], 1, 1, &a, err, n) ||
-             wk_tensor_view(be, v, 0, v_out->ne[0], v_out->ne[1], 1, 1, &b, err, n) ||
-             wk_copy(be, &a, k_out, err, n) || wk_copy(be, &b, v_out, err, n);
-    wk_tensor_view_release(be, &a);
-    wk_tensor_view_release(be, &b);
-    return rc ? -1 : 0;
-}
-
 static float row_value(wk_backend *be, const wk_tensor *arena, int64_t row, int dim)
 {
     char err[256];
@@ -105,8 +90,9 @@ static int write_front(wk_backend *be, const wk_tensor *arena, const float *data
     return rc;
 }
 
-/* bits 8: the bank in int8; the slots a frame reads come back, dequantized,
- * into the staging rows that kvm_sources names (after kvm_stage). */
+/* bits 8 or 4: the bank in int8 or int4; the slots a frame reads come
+ * back, dequantized, into the staging rows that kvm_sources names (after
+ * kvm_stage). */
 static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
 {
     char err[512] = "";
@@ -140,7 +126,7 @@ static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
                                 : expected_drop >= 0     ? kvm_bank_entry(m, expected_drop)->frame
                                                          : -1;
         int ok = wk_begin(be, err, sizeof err) == 0 &&
-                 kvm_commit(m, pose, f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
+                 kvm_commit(m, pose, f, f, &rgb, &depth, kvm_compress_first_rows, be, err, sizeof err) == 0 &&
                  wk_end(be, err, sizeof err) == 0;
         if (!ok)
             fprintf(stderr, "commit %d: %s\n", f, err);
@@ -174,12 +160,13 @@ static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
         }
         for (int i = 3; i < n; i++) {
             CHECK(src[i].kind == 3 && src[i].rows == 4);
-            /* int8: a constant channel is 127 codes of value / 127: back within float rounding */
+            /* int8 (int4): a constant channel is 127 (7) codes of value / 127 (/ 7): back within float
+             * rounding */
             CHECK_NEAR(row_value(be, kvm_k_arenas(m)[0], src[i].row, 16), (float)src[i].frame,
-                       bits == 8 ? 1e-5 * src[i].frame : 0);
+                       bits ? 1e-5 * src[i].frame : 0);
             CHECK_NEAR(row_value(be, kvm_v_arenas(m)[1], src[i].row, 16), -(float)src[i].frame,
-                       bits == 8 ? 1e-5 * src[i].frame : 0);
-            if (bits == 8) /* the staging rows, not the bank slot's own */
+                       bits ? 1e-5 * src[i].frame : 0);
+            if (bits) /* the staging rows, not the bank slot's own */
                 CHECK(src[i].row == 16 + 16 + 2 * 16 + (i - 3) * 4);
         }
     }
@@ -200,9 +187,9 @@ static void test_rollout(wk_backend *be, int bits, uint64_t *arena_bytes)
     CHECK(kvm_create(be, &bad, &m, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "window 1..");
     bad = p;
-    bad.bits = 4;
+    bad.bits = 5;
     CHECK(kvm_create(be, &bad, &m, err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "bits 32 or 8");
+    CHECK_CONTAINS(err, "bits 32, 8 or 4");
 }
 
 /* Commits frames at the given poses into a window of 1 and a bank of 2;
@@ -218,7 +205,7 @@ static void commit_poses(wk_backend *be, const float (*poses)[5], int count, int
     CHECK(wk_tensor_alloc(be, &depth, 4, 4, 1, 1, err, sizeof err) == 0);
     for (int f = 0; m && f < count; f++) {
         int ok = wk_begin(be, err, sizeof err) == 0 &&
-                 kvm_commit(m, poses[f], f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
+                 kvm_commit(m, poses[f], f, f, &rgb, &depth, kvm_compress_first_rows, be, err, sizeof err) == 0 &&
                  wk_end(be, err, sizeof err) == 0;
         CHECK(ok);
     }
@@ -286,7 +273,7 @@ static int64_t walk_and_return(wk_backend *be, int bits, uint64_t host_bytes, kv
                                1e-5 * src[i].frame);
                 }
         int ok = wk_begin(be, err, sizeof err) == 0 &&
-                 kvm_commit(m, pose, f, f, &rgb, &depth, keep_first_rows, be, err, sizeof err) == 0 &&
+                 kvm_commit(m, pose, f, f, &rgb, &depth, kvm_compress_first_rows, be, err, sizeof err) == 0 &&
                  wk_end(be, err, sizeof err) == 0;
         CHECK(ok);
         if (back)
@@ -300,7 +287,9 @@ static int64_t walk_and_return(wk_backend *be, int bits, uint64_t host_bytes, kv
 
 static void test_host_tier_returns(wk_backend *be)
 {
-    for (int bits = 0; bits <= 8; bits += 8) {
+    static const int bit_widths[3] = {0, 8, 4};
+    for (int b = 0; b < 3; b++) {
+        int bits = bit_widths[b];
         kvm_stats with, without;
         int64_t got = walk_and_return(be, bits, 1 << 20, &with);
         int64_t lost = walk_and_return(be, bits, 0, &without);
@@ -314,31 +303,41 @@ static void test_host_tier_returns(wk_backend *be)
 
 /* At the student's sizes (4 layers, 256 channels, 16 compressed tokens a
  * slot, a bank of 32 read 4 at a time) an int8 slot's K and V take a
- * quarter of the bytes, plus its scales, and no padding; its frame packed
- * takes 24 KiB instead of 64. */
+ * quarter of the bytes and int4's an eighth, plus their scales, and no
+ * padding; the frame packed takes 24 KiB instead of 64. A whole slot as
+ * the host tier keeps it: 192 KiB float, 64 int8, 48 int4 (a quarter). */
 static void test_student_sized_bank(wk_backend *be)
 {
     char err[512];
-    uint64_t bytes[2] = {0, 0}, images[2] = {0, 0};
-    for (int i = 0; i < 2; i++) {
-        kvm_params p = {4, 256, 64, 16, 4, 32, 4, 64, i ? 8 : 0, 0};
+    static const int bit_widths[3] = {0, 8, 4};
+    uint64_t bytes[3] = {0}, images[3] = {0}, slot[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        kvm_params p = {4, 256, 64, 16, 4, 32, 4, 64, bit_widths[i], 1 << 20};
         kv_memory *m = NULL;
         CHECK(kvm_create(be, &p, &m, err, sizeof err) == 0);
         kvm_stats st;
-        if (m)
+        if (m) {
             kvm_get_stats(m, &st), bytes[i] = st.arena_bytes, images[i] = st.image_bytes;
+            slot[i] = (uint64_t)(1 << 20) / (uint64_t)st.host_capacity;
+        }
         kvm_destroy(m);
     }
     uint64_t fixed = 4ull * 2 * 256 * (64 + 64 + 4 * 64) * 4, slot_f32 = 4ull * 2 * 256 * 16 * 4;
+    uint64_t scales = 4ull * 2 * 256 * 4;
     CHECK(bytes[0] == fixed + 32 * slot_f32);
-    CHECK(bytes[1] == fixed + 4 * slot_f32 + 32 * (slot_f32 / 4 + 4ull * 2 * 256 * 4));
-    /* frames: float [64 x 64 x 4] each for sink, window and bank; int8: float for sink, window and 4
-     * staging frames, the bank's packed (RGB8 and f16 depth: 6144 words) */
+    CHECK(bytes[1] == fixed + 4 * slot_f32 + 32 * (slot_f32 / 4 + scales));
+    CHECK(bytes[2] == fixed + 4 * slot_f32 + 32 * (slot_f32 / 8 + scales));
+    /* frames: float [64 x 64 x 4] each for sink, window and bank; quantized: float for sink, window and
+     * 4 staging frames, the bank's packed (RGB8 and f16 depth: 6144 words) */
     uint64_t frame = 64ull * 64 * 4 * 4;
     CHECK(images[0] == (1 + 4 + 32) * frame && images[1] == (1 + 4 + 4) * frame + 32ull * 6144 * 4);
-    printf("student-sized bank of 32: %.2f MiB float, %.2f MiB int8 (KV arenas); frames %.2f and %.2f MiB\n",
-           (double)bytes[0] / 1048576.0, (double)bytes[1] / 1048576.0, (double)images[0] / 1048576.0,
-           (double)images[1] / 1048576.0);
+    CHECK(images[2] == images[1]);
+    /* the host tier's capacity in a 1 MiB budget gives the slot size (rounded down, so within one slot) */
+    CHECK(slot[0] >= 192 * 1024 && slot[0] < 192 * 1024 * 6 / 5 && slot[1] >= 64 * 1024 &&
+          slot[1] < 64 * 1024 * 17 / 16 && slot[2] >= 48 * 1024 && slot[2] < 48 * 1024 * 22 / 21);
+    printf("student-sized bank of 32: %.2f MiB float, %.2f MiB int8, %.2f MiB int4 (KV arenas); frames %.2f and "
+           "%.2f MiB\n", (double)bytes[0] / 1048576.0, (double)bytes[1] / 1048576.0, (double)bytes[2] / 1048576.0,
+           (double)images[0] / 1048576.0, (double)images[1] / 1048576.0);
 }
 
 int main(void)
@@ -352,9 +351,11 @@ int main(void)
         return 1;
     }
     printf("backend: %s (%s)\n", wk_backend_name(be), wk_backend_reason(be));
-    uint64_t float_bytes = 0, int8_bytes = 0;
+    uint64_t float_bytes = 0, int8_bytes = 0, int4_bytes = 0;
     test_rollout(be, 0, &float_bytes);
     test_rollout(be, 8, &int8_bytes);
+    test_rollout(be, 4, &int4_bytes);
+    CHECK(int4_bytes == int8_bytes); /* at this tiny size both pad their codes to 64 words */
     /* int8: 2 staging slots for the 3-slot bank, and per slot and arena 64
      * words of codes and 64 scales (views pad to 64 elements at this tiny
      * size: 16 words of codes and 16 scales are used) */

@@ -520,50 +520,76 @@ static void test_warp(wk_warp_filter filter)
     free(src), free(depth), free(want), free(got);
 }
 
-/* int8 slots: scales to 1e-6 relative; codes equal to the reference's
- * (a device's division may be off by its 2.5-ulp allowance, which can move
- * a value sitting on a half step: at most one code in a thousand may differ,
- * by one); dequantize of the device's codes matches the reference exactly
- * and each value is within half a step of the input. Channel magnitudes
- * spread 100x, and one channel is all zero. */
-static void run_quant_i8(int64_t tokens, int64_t dim)
+/* Decodes code i of q (bits 8 or 4), sign-extended. */
+static int code_at(const uint32_t *q, int bits, int64_t i)
+{
+    int per = 32 / bits;
+    uint32_t field = q[i / per] >> (bits * (i % per)) & ((1u << bits) - 1u);
+    return field >> (bits - 1) ? (int)field - (1 << bits) : (int)field;
+}
+
+/* Quantized slots, int8 and int4: scales to 1e-6 relative; codes equal to
+ * the reference's (a device's division may be off by its 2.5-ulp
+ * allowance, which can move a value sitting on a half step: at most one
+ * code in a thousand may differ, by one); dequantize of the device's codes
+ * matches the reference exactly and each value is within half a step of
+ * the input. Channel magnitudes spread 100x, and one channel is all zero. */
+static void run_quant(int bits, int64_t tokens, int64_t dim)
 {
     char err[256], name[96];
+    int64_t per = 32 / bits, words = tokens * dim / per;
     float *x = rand_array(tokens * dim), *scale_want = malloc(sizeof(float) * (size_t)dim);
     float *scale_got = malloc(sizeof(float) * (size_t)dim), *back = malloc(sizeof(float) * (size_t)(tokens * dim));
     float *back_want = malloc(sizeof(float) * (size_t)(tokens * dim));
-    uint32_t *q_want = malloc(sizeof(uint32_t) * (size_t)(tokens * dim / 4));
-    uint32_t *q_got = malloc(sizeof(uint32_t) * (size_t)(tokens * dim / 4));
+    uint32_t *q_want = malloc(sizeof(uint32_t) * (size_t)words), *q_got = malloc(sizeof(uint32_t) * (size_t)words);
     for (int64_t n = 0; n < tokens; n++)
         for (int64_t c = 0; c < dim; c++)
             x[n * dim + c] *= c == dim / 2 ? 0.0f : 0.05f + 5.0f * (float)c / (float)dim;
-    ref_quantize_i8(x, tokens, dim, q_want, scale_want);
+    ref_quantize(bits, x, tokens, dim, q_want, scale_want);
     wk_tensor tx, tq, ts, tb;
     upload(&tx, x, dim, tokens, 1, 1);
-    CHECK(wk_tensor_alloc_u32(g_be, &tq, dim / 4, tokens, 1, 1, err, sizeof err) == 0);
+    CHECK(wk_tensor_alloc_u32(g_be, &tq, dim / per, tokens, 1, 1, err, sizeof err) == 0);
     upload(&ts, NULL, dim, 1, 1, 1);
     upload(&tb, NULL, dim, tokens, 1, 1);
-    int rec = begin() && wk_quantize_i8(g_be, &tx, &tq, &ts, err, sizeof err) == 0 &&
-              wk_dequantize_i8(g_be, &tq, &ts, &tb, err, sizeof err) == 0;
-    snprintf(name, sizeof name, "quantize_i8 %lld tokens x %lld", (long long)tokens, (long long)dim);
+    int rec = begin() && wk_quantize(g_be, bits, &tx, &tq, &ts, err, sizeof err) == 0 &&
+              wk_dequantize(g_be, bits, &tq, &ts, &tb, err, sizeof err) == 0;
+    snprintf(name, sizeof name, "quantize int%d %lld tokens x %lld", bits, (long long)tokens, (long long)dim);
     if (run_and_get(rec, &tb, back, name) && wk_tensor_get(g_be, &ts, scale_got, err, sizeof err) == 0 &&
         wk_tensor_get(g_be, &tq, (float *)(void *)q_got, err, sizeof err) == 0) {
         compare(name, scale_got, scale_want, dim, 1e-12, 1e-6);
-        int64_t differ = 0, far = 0, loose = 0;
+        int64_t differ = 0, far = 0, loose = 0, qmax = (1 << (bits - 1)) - 1, out_of_range = 0;
         for (int64_t i = 0; i < tokens * dim; i++) {
-            int a = (int8_t)(uint8_t)(q_got[i / 4] >> (8 * (i % 4))), b = (int8_t)(uint8_t)(q_want[i / 4] >> (8 * (i % 4)));
+            int a = code_at(q_got, bits, i), b = code_at(q_want, bits, i);
             differ += a != b;
             far += abs(a - b) > 1;
+            out_of_range += a > qmax || a < -qmax;
             loose += fabsf(back[i] - x[i]) > 0.5f * scale_want[i % dim] * (1.0f + 1e-5f) + 1e-12f;
         }
-        ref_dequantize_i8(q_got, scale_got, tokens, dim, back_want);
+        ref_dequantize(bits, q_got, scale_got, tokens, dim, back_want);
         printf("  %-44s codes differing %lld of %lld, off by more than 1: %lld, beyond half a step: %lld\n", name,
                (long long)differ, (long long)(tokens * dim), (long long)far, (long long)loose);
-        CHECK(far == 0 && differ * 1000 <= tokens * dim && loose <= differ);
-        compare("dequantize_i8 of the device's codes", back, back_want, tokens * dim, 0, 0);
+        CHECK(far == 0 && differ * 1000 <= tokens * dim && loose <= differ && out_of_range == 0);
+        compare("dequantize of the device's codes", back, back_want, tokens * dim, 0, 0);
     }
     wk_tensor_free(g_be, &tb), wk_tensor_free(g_be, &ts), wk_tensor_free(g_be, &tq), wk_tensor_free(g_be, &tx);
     free(x), free(scale_want), free(scale_got), free(back), free(back_want), free(q_want), free(q_got);
+}
+
+/* The codes' layout, by hand: int4 packs channel 8i + j in bits 4j upward,
+ * two's complement; int8 channel 4i + j in byte j. A mistake in either
+ * shift would pass the round trip above but not this. */
+static void test_quant_layout(void)
+{
+    float x[8] = {7, -7, 1, -1, 0, 3.5f, -2, 6}, scale4[8], scale8[8];
+    uint32_t q4[1], q8[2];
+    ref_quantize(4, x, 1, 8, q4, scale4); /* one token: every scale is |x| / 7, so codes are +-7 or 0 */
+    CHECK(q4[0] == (0x7u | 0x9u << 4 | 0x7u << 8 | 0x9u << 12 | 0x0u << 16 | 0x7u << 20 | 0x9u << 24 | 0x7u << 28));
+    ref_quantize(8, x, 1, 8, q8, scale8);
+    CHECK(q8[0] == (0x7fu | 0x81u << 8 | 0x7fu << 16 | 0x81u << 24));
+    float back[8];
+    ref_dequantize(4, q4, scale4, 1, 8, back);
+    for (int i = 0; i < 8; i++)
+        CHECK_NEAR(back[i], x[i], 1e-6);
 }
 
 /* Packed frames (RGB8 and binary16 depth): the words match the reference
@@ -630,10 +656,15 @@ static void test_ops_more(void)
     run_conv(16, 8, 8, 16, 2, 2, 0, 4, 1, 0, 1);    /* ConvKV: 2x2 stride 2, groups = heads, token grid */
     run_conv(6, 7, 5, 9, 3, 2, 1, 3, 0, 2, 0);
     test_resample_and_patch();
-    run_quant_i8(1, 4);
-    run_quant_i8(7, 12);
-    run_quant_i8(16, 256);   /* a slot of the student: 16 compressed tokens of 256 channels */
-    run_quant_i8(33, 260);
+    test_quant_layout();
+    run_quant(8, 1, 4);
+    run_quant(8, 7, 12);
+    run_quant(8, 16, 256);   /* a slot of the student: 16 compressed tokens of 256 channels */
+    run_quant(8, 33, 260);
+    run_quant(4, 1, 8);
+    run_quant(4, 7, 24);
+    run_quant(4, 16, 256);
+    run_quant(4, 33, 264);
     run_frame_pack(2, 1);
     run_frame_pack(7, 6);
     run_frame_pack(64, 64);  /* a stored frame of the student */

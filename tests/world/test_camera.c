@@ -124,6 +124,43 @@ static void test_replay_reproduces_poses(void)
     world_destroy(w);
 }
 
+/* The long-return path: it explores (many distinct cells), every step is a
+ * replayable person-sized motion, and it ends home at the start view. */
+static void test_explore_goes_far_and_comes_home(void)
+{
+    char err[128];
+    enum { OUT = 3000, MAX = 12000 };
+    static cam_pose poses[MAX];
+    static cam_action actions[MAX];
+    static uint8_t seen[WORLD_MAX_CELLS * WORLD_MAX_CELLS];
+    for (uint64_t seed = 9001; seed <= 9004; seed++) {
+        world *w = world_create(seed, 21, err, sizeof err);
+        int used = 0;
+        CHECK(traj_explore(w, seed * 7919 + 1, OUT, MAX, poses, actions, &used) == 0);
+        CHECK(used > OUT + 1 && used < MAX);
+        cam_grid g = world_grid(w);
+        cam_pose p = poses[0];
+        int mismatches = 0, places = 0;
+        memset(seen, 0, sizeof seen);
+        for (int t = 1; t < used; t++) {
+            p = cam_step(p, actions[t], CAM_FRAME_DT, &g);
+            mismatches += memcmp(&p, &poses[t], sizeof p) != 0;
+            CHECK(hypotf(poses[t].x - poses[t - 1].x, poses[t].z - poses[t - 1].z) <= 0.07f * CAM_RUN_FACTOR + 1e-4f);
+            int c = (int)floorf(poses[t].z / w->cell_size) * w->width + (int)floorf(poses[t].x / w->cell_size);
+            if (t <= OUT && !seen[c])
+                seen[c] = 1, places++;
+        }
+        CHECK(mismatches == 0);
+        CHECK(places >= 50);
+        cam_pose home = poses[used - 1];
+        CHECK(hypotf(home.x - poses[0].x, home.z - poses[0].z) < 0.15f);
+        CHECK(fabs(dm_wrap_deg(home.yaw - poses[0].yaw)) < 1.0 && fabsf(home.pitch - poses[0].pitch) < 1.0f);
+        printf("explore, world %llu: %d places in %d frames out, %d frames home\n", (unsigned long long)seed, places,
+               OUT, used - 1 - OUT);
+        world_destroy(w);
+    }
+}
+
 static void test_relative_and_inverse(void)
 {
     cam_pose a = {1, CAM_EYE_HEIGHT, 1, 90.0f, 10.0f}, b = {1, CAM_EYE_HEIGHT, 3, 180.0f, -5.0f};
@@ -177,6 +214,7 @@ int main(void)
     test_pitch_and_yaw_limits();
     test_collisions();
     test_replay_reproduces_poses();
+    test_explore_goes_far_and_comes_home();
     test_relative_and_inverse();
     test_basis();
     return test_finish("test_camera");

@@ -146,8 +146,9 @@ def main():
         used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
         gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
         int8 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int8.safetensors"), True, kv_bits=8)
+        int4 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int4.safetensors"), True, kv_bits=4)
         print(json.dumps({"golden": args.golden, "tiny_memory_slots": used, "tiny_gates_memory_slots": gated,
-                          "tiny_int8_memory_slots": int8}))
+                          "tiny_int8_memory_slots": int8, "tiny_int4_memory_slots": int4}))
         return
     if not args.out:
         ap.error("--checkpoint needs --out")
@@ -168,8 +169,10 @@ def main():
         tiny_used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
         gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
         int8 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int8.safetensors"), True, kv_bits=8)
+        int4 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int4.safetensors"), True, kv_bits=4)
         print(json.dumps({"golden": args.golden, "student_memory_slots": used, "tiny_memory_slots": tiny_used,
-                          "tiny_gates_memory_slots": gated, "tiny_int8_memory_slots": int8}))
+                          "tiny_gates_memory_slots": gated, "tiny_int8_memory_slots": int8,
+                          "tiny_int4_memory_slots": int4}))
 
 
 if __name__ == "__main__":

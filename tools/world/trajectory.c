@@ -326,29 +326,43 @@ static cam_pose random_start(const world *w, rng_state *r)
     return p;
 }
 
+/* An agent at a random open start, poses[0] and the no-op actions[0] filled; -1 when out of memory. */
+static int agent_init(agent *a, const world *w, uint64_t rng_seed, int frames, cam_pose *poses, cam_action *actions)
+{
+    memset(a, 0, sizeof *a);
+    int cells = w->width * w->depth;
+    a->bfs_prev = malloc(sizeof(int) * (size_t)cells);
+    a->bfs_queue = malloc(sizeof(int) * (size_t)cells);
+    if (!a->bfs_prev || !a->bfs_queue) {
+        free(a->bfs_prev);
+        free(a->bfs_queue);
+        return -1;
+    }
+    a->w = w;
+    a->grid = world_grid(w);
+    a->rng.s = rng_seed;
+    a->pose = random_start(w, &a->rng);
+    a->poses = poses;
+    a->actions = actions;
+    a->frames = frames;
+    poses[0] = a->pose;
+    memset(&actions[0], 0, sizeof actions[0]);
+    return 0;
+}
+
+static void agent_free(agent *a)
+{
+    free(a->bfs_prev);
+    free(a->bfs_queue);
+}
+
 int traj_generate(const world *w, uint64_t seed, int frames, cam_pose *poses, cam_action *actions)
 {
     if (frames <= 0)
         return 0;
     agent a;
-    memset(&a, 0, sizeof a);
-    int cells = w->width * w->depth;
-    a.bfs_prev = malloc(sizeof(int) * (size_t)cells);
-    a.bfs_queue = malloc(sizeof(int) * (size_t)cells);
-    if (!a.bfs_prev || !a.bfs_queue) {
-        free(a.bfs_prev);
-        free(a.bfs_queue);
+    if (agent_init(&a, w, rng_derive(seed, 0x54524a), frames, poses, actions) != 0)
         return -1;
-    }
-    a.w = w;
-    a.grid = world_grid(w);
-    a.rng.s = rng_derive(seed, 0x54524a);
-    a.pose = random_start(w, &a.rng);
-    a.poses = poses;
-    a.actions = actions;
-    a.frames = frames;
-    poses[0] = a.pose;
-    memset(&actions[0], 0, sizeof actions[0]);
     while (a.t + 1 < frames) {
         bookmark(&a);
         uint32_t roll = rng_below(&a.rng, 100);
@@ -365,7 +379,59 @@ int traj_generate(const world *w, uint64_t seed, int frames, cam_pose *poses, ca
         else
             strafe(&a);
     }
-    free(a.bfs_prev);
-    free(a.bfs_queue);
+    agent_free(&a);
+    return 0;
+}
+
+/* Marks the cells the poses since frame `from` stood in. */
+static void mark_visited(const agent *a, int from, uint8_t *visited)
+{
+    for (int t = from; t <= a->t; t++)
+        visited[cell_of(a, a->poses[t].x, a->poses[t].z)] = 1;
+}
+
+int traj_explore(const world *w, uint64_t seed, int out, int max, cam_pose *poses, cam_action *actions, int *used)
+{
+    *used = 0;
+    if (out <= 0 || max <= out)
+        return 0;
+    agent a;
+    uint8_t *visited = calloc((size_t)(w->width * w->depth), 1);
+    if (!visited || agent_init(&a, w, rng_derive(seed, 0x45585052), out + 1, poses, actions) != 0) {
+        free(visited);
+        return -1;
+    }
+    int alive = 1;
+    while (alive && a.t + 1 < a.frames) {
+        int from = a.t;
+        int reached = bfs(&a, cell_of(&a, a.pose.x, a.pose.z)), target = -1;
+        for (int i = 1; i < reached && target < 0; i++) /* the queue is in distance order */
+            if (!visited[a.bfs_queue[i]])
+                target = a.bfs_queue[i];
+        if (target < 0) /* all seen: wander on to a random reachable cell */
+            target = a.bfs_queue[reached > 1 ? 1 + (int)rng_below(&a.rng, (uint32_t)(reached - 1)) : 0];
+        float cs = w->cell_size;
+        float x = ((float)(target % w->width) + 0.3f + 0.4f * rng_unit(&a.rng)) * cs;
+        float z = ((float)(target / w->width) + 0.3f + 0.4f * rng_unit(&a.rng)) * cs;
+        float run = rng_below(&a.rng, 2) == 0 ? 1.0f : 0.0f;
+        alive = go_to(&a, x, z, 0.8f + 0.2f * rng_unit(&a.rng), run);
+        if (alive && rng_below(&a.rng, 8) == 0)
+            alive = look_around(&a);
+        mark_visited(&a, from, visited);
+    }
+    /* home: the start spot, facing the start view */
+    a.frames = max;
+    alive = 1;
+    for (int leg = 0; alive && leg < 64; leg++) { /* go_to gives up on long paths: go on from where it stopped */
+        float dx = poses[0].x - a.pose.x, dz = poses[0].z - a.pose.z;
+        if (dx * dx + dz * dz < 4 * ARRIVE_DIST * ARRIVE_DIST)
+            break;
+        alive = go_to(&a, poses[0].x, poses[0].z, 0.9f, 0.0f);
+    }
+    if (alive)
+        aim(&a, poses[0].yaw, poses[0].pitch, 0.8f);
+    *used = a.t + 1;
+    agent_free(&a);
+    free(visited);
     return 0;
 }

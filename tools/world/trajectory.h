@@ -20,4 +20,13 @@
  * when out of memory. */
 int traj_generate(const world *w, uint64_t seed, int frames, cam_pose *poses, cam_action *actions);
 
+/* The long-return path (worldkv-bench return): an explorer that walks on
+ * to the nearest cell it has not stood in, breadth first over open cells,
+ * sometimes running, sometimes looking around, for `out` frames (3,000
+ * frames pass 57 to 78 distinct cells in worlds 9001-9004); then goes
+ * straight back to the start spot along the shortest path and faces the
+ * start view again. Fills poses[0..*used) and actions[0..*used), *used at
+ * most max (max > out). Returns 0, or -1 when out of memory. */
+int traj_explore(const world *w, uint64_t seed, int out, int max, cam_pose *poses, cam_action *actions, int *used);
+
 #endif

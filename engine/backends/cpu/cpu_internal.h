@@ -79,8 +79,8 @@ int cpu_op_attention(void *ctx, const wk_tensor *q, const wk_tensor *k, const wk
                      char *err, size_t err_size);
 int cpu_op_conv2d(void *ctx, const wk_tensor *x, const wk_tensor *w, const wk_tensor *bias, const wk_conv_params *cp,
                   wk_tensor *out, char *err, size_t err_size);
-int cpu_op_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
-                    size_t err_size);
+int cpu_op_quant(void *ctx, int bits, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
+                 char *err, size_t err_size);
 int cpu_op_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err,
                       size_t err_size);
 int cpu_op_resample(void *ctx, int mode, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);

@@ -350,8 +350,8 @@ int cpu_op_warp(void *ctx, const wk_tensor *src, const wk_tensor *depth, const w
     return 0;
 }
 
-int cpu_op_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
-                    size_t err_size)
+int cpu_op_quant(void *ctx, int bits, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
+                 char *err, size_t err_size)
 {
     (void)err, (void)err_size;
     cpu_ctx *c = ctx;
@@ -359,10 +359,10 @@ int cpu_op_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor 
     int64_t d = x->ne[0], n = wk_nelements(x) / d;
     uint32_t *words = (uint32_t *)(void *)cpu_f(q); /* the storage is 4-byte words whatever its dtype */
     if (dequant)
-        ref_dequantize_i8(words, cpu_f(scale), n, d, cpu_f(x));
+        ref_dequantize(bits, words, cpu_f(scale), n, d, cpu_f(x));
     else
-        ref_quantize_i8(cpu_f(x), n, d, words, cpu_f(scale)), cpu_touch(q);
-    OP_END(c, dequant ? "dequantize_i8" : "quantize_i8", dequant ? x : scale);
+        ref_quantize(bits, cpu_f(x), n, d, words, cpu_f(scale)), cpu_touch(q);
+    OP_END(c, dequant ? "dequantize" : "quantize", dequant ? x : scale);
     return 0;
 }
 

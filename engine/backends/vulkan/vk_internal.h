@@ -86,8 +86,8 @@ int vk_attention(void *ctx, const wk_tensor *q, const wk_tensor *k, const wk_ten
                  size_t err_size);
 int vk_conv2d(void *ctx, const wk_tensor *x, const wk_tensor *w, const wk_tensor *bias, const wk_conv_params *cp,
               wk_tensor *out, char *err, size_t err_size);
-int vk_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
-                size_t err_size);
+int vk_quant(void *ctx, int bits, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
+             char *err, size_t err_size);
 int vk_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err, size_t err_size);
 int vk_resample(void *ctx, int mode, const wk_tensor *x, int f, wk_tensor *out, char *err, size_t err_size);
 int vk_patch(void *ctx, int unpatch, const wk_tensor *img, int p, const wk_tensor *tokens, char *err,

@@ -21,34 +21,34 @@ int vk_resample(void *ctx, int mode, const wk_tensor *x, int f, wk_tensor *out, 
                           mode ? "pixel_shuffle" : "upsample", err, err_size);
 }
 
-int vk_quant_i8(void *ctx, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale, char *err,
-                size_t err_size)
+int vk_quant(void *ctx, int bits, int dequant, const wk_tensor *x, const wk_tensor *q, const wk_tensor *scale,
+             char *err, size_t err_size)
 {
     int64_t d = x->ne[0], n = wk_nelements(x) / d;
     wk_vk *be = ctx;
-    uint32_t spec[1] = {(uint32_t)dequant};
+    uint32_t spec[2] = {(uint32_t)dequant, (uint32_t)bits};
     vkr_binding_kind kinds[3] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
     struct {
         uint32_t tokens, dim;
     } push = {(uint32_t)n, (uint32_t)d};
-    vkr_pipeline *p = wk_vk_pipeline(be, "quant", spec, 1, kinds, 3, sizeof push, err, err_size);
+    vkr_pipeline *p = wk_vk_pipeline(be, "quant", spec, 2, kinds, 3, sizeof push, err, err_size);
     if (!p)
         return -1;
     vkr_buffer *binds[3] = {wk_buf(x), wk_buf(q), wk_buf(scale)};
-    return wk_vk_dispatch(be, p, binds, &push, wk_div_up(dequant ? n * d : d / 4, 64), 1, 1,
-                          dequant ? "dequantize_i8" : "quantize_i8", err, err_size);
+    return wk_vk_dispatch(be, p, binds, &push, wk_div_up(dequant ? n * d : d / (32 / bits), 64), 1, 1,
+                          dequant ? "dequantize" : "quantize", err, err_size);
 }
 
 int vk_frame_pack(void *ctx, int unpack, const wk_tensor *img, const wk_tensor *packed, char *err, size_t err_size)
 {
     int64_t hw = img->ne[0] * img->ne[1];
     wk_vk *be = ctx;
-    uint32_t spec[1] = {unpack ? 3u : 2u};
+    uint32_t spec[2] = {unpack ? 3u : 2u, 8u};
     vkr_binding_kind kinds[3] = {VKR_BIND_STORAGE, VKR_BIND_STORAGE, VKR_BIND_STORAGE};
     struct {
         uint32_t tokens, dim;
     } push = {(uint32_t)hw, 0};
-    vkr_pipeline *p = wk_vk_pipeline(be, "quant", spec, 1, kinds, 3, sizeof push, err, err_size);
+    vkr_pipeline *p = wk_vk_pipeline(be, "quant", spec, 2, kinds, 3, sizeof push, err, err_size);
     if (!p)
         return -1;
     /* the shader's third binding (scales) is unused here: bind the frame again */
