@@ -57,10 +57,13 @@ def check(head_cond, head_gates=0):
     return err <= 1e-4 and derr <= 1e-3
 
 
-def check_batch_session(kv_bits=None):
+def check_batch_session(kv_bits=None, single_bits="same"):
     """BatchSession (the eval's batched rollouts) against one Session per
     rollout: three walks, a bank of 2 slots so eviction runs, 2 steps;
-    with kv_bits, both quantize the memory slots the same way."""
+    with kv_bits, both quantize the memory slots the same way.
+    single_bits gives the singles other bits (the check's own control:
+    it must then fail)."""
+    single_bits = kv_bits if single_bits == "same" else single_bits
     from batch_session import BatchSession
     torch.manual_seed(0)
     cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0, 0.5), head_cond=8,
@@ -78,7 +81,7 @@ def check_batch_session(kv_bits=None):
     poses[:, :, 3] = torch.tensor([90, 92, 60, 30, 60, 91, 120, 89, 90.0])[None] + 3 * torch.arange(B)[:, None]
     batch = BatchSession(model, B, memory_slots=2, seed=[11, 12, 13], kv_bits=kv_bits)
     batch.start(start, poses[:, 0])
-    singles = [Session(model, memory_slots=2, seed=11 + e, kv_bits=kv_bits) for e in range(B)]
+    singles = [Session(model, memory_slots=2, seed=11 + e, kv_bits=single_bits) for e in range(B)]
     for e, s in enumerate(singles):
         s.start(start[e], poses[e, 0])
     worst = 0.0
@@ -86,8 +89,18 @@ def check_batch_session(kv_bits=None):
         out = batch.step(poses[:, j])
         for e, s in enumerate(singles):
             worst = max(worst, float((out[e] - s.step(poses[e, j])).abs().max()))
-    ok = worst < 1e-4
-    print(f"batch session vs session (kv_bits {kv_bits}): max |diff| {worst:.2e} ({'ok' if ok else 'FAIL'})")
+    # Quantized slots store the frame as RGB8: a float difference of 4e-5 between the batched and the
+    # single matmuls can flip one rounding step (1/127.5) of a stored pixel, which reaches the output
+    # as ~1.5e-3 through the memory warp (seen on some CPUs, not others). A session that skipped the
+    # quantization differs by 0.39 here, so 5e-3 still tells the two apart.
+    tol = 5e-3 if kv_bits or single_bits else 1e-4
+    ok = worst < tol
+    if single_bits != kv_bits:
+        verdict = "differs, as the control must" if not ok else "CONTROL FAILED: the check cannot tell them apart"
+    else:
+        verdict = "ok" if ok else "FAIL"
+    print(f"batch session (kv_bits {kv_bits}) vs session (kv_bits {single_bits}): max |diff| {worst:.2e}, "
+          f"tolerance {tol:.0e} ({verdict})")
     return ok
 
 
@@ -141,8 +154,9 @@ def check_kv_quant():
 def main():
     cases = [(4, 0), (8, 0), (8, 2)]
     failed = (sum(not check(*case) for case in cases) + (not check_batch_session()) + (not check_batch_session(8)) +
+              check_batch_session(None, single_bits=8) +
               (not check_kv_quant()) + (not check_gate_scale()))
-    print(f"check_infer: {len(cases) + 4 - failed} passed, {failed} failed")
+    print(f"check_infer: {len(cases) + 5 - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
 
