@@ -274,6 +274,12 @@ int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t 
     }
     int chosen[KVM_MAX_RETRIEVE];
     int k = kvr_select(cand, count, pose, now, m->p.retrieve, chosen);
+    /* each bank slot's score here, once: a fetch only replaces unchosen slots, never rescored */
+    float bank_score[KVM_MAX_SLOTS];
+    kvr_view view;
+    kvr_view_init(&view, pose);
+    for (int j = 0; j < m->p.slots; j++)
+        bank_score[j] = m->bank[j].valid ? kvr_view_score(&view, m->bank[j].pose, m->bank[j].time, now) : 0.0f;
     for (int c = 0; c < k; c++) {
         if (chosen[c] < m->p.slots)
             continue;
@@ -290,7 +296,7 @@ int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t 
                 target = j;
                 break;
             }
-            float s = kvr_score(m->bank[j].pose, m->bank[j].time, pose, now);
+            float s = bank_score[j];
             if (target < 0 || s < worst)
                 target = j, worst = s;
         }

@@ -26,6 +26,20 @@ typedef struct kvr_candidate {
     int id; /* the caller's slot index */
 } kvr_candidate;
 
+/* The current view's points on the floor plan, worked out once a frame
+ * and shared by every candidate's score (the same arithmetic as scoring
+ * each candidate from the pose, so the same bits). */
+typedef struct kvr_view {
+    float x[KVR_POINTS], z[KVR_POINTS];
+    float cx, cz, radius; /* a circle holding every point, to turn away slots that see none of them */
+} kvr_view;
+
+void kvr_view_init(kvr_view *v, const float pose[5]);
+/* How many of the view's points the slot's camera sees (0..KVR_POINTS). */
+int kvr_view_inside(const kvr_view *v, const float slot_pose[5]);
+/* kvr_score through a prepared view. */
+float kvr_view_score(const kvr_view *v, const float slot_pose[5], int64_t slot_time, int64_t now);
+
 /* The share of the current view's points that the slot's camera sees. */
 float kvr_overlap(const float slot_pose[5], const float pose[5]);
 /* The ranking score: overlap plus the capped age bonus. */

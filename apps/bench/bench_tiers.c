@@ -9,7 +9,8 @@
  * model). The camera follows the explorer's path through a world
  * (traj_explore: every cell, then wandering on). Reported: device bytes
  * (the backend's blocks) at every record, host tier bytes against the
- * budget, retrieval and fetch time per frame (mean and worst). */
+ * budget, retrieval and fetch time per frame (mean, 99th percentile, worst,
+ * and how many frames took over 1 ms). */
 #include "bench_tiers.h"
 
 #include "bench_json.h"
@@ -34,11 +35,25 @@ static double now_us(void)
     return (double)ts.tv_sec * 1e6 + 1e-3 * (double)ts.tv_nsec;
 }
 
+#define HIST_BUCKET_US 10 /* a histogram of retrieval + fetch times, for the percentile */
+#define HIST_BUCKETS 2000 /* up to 20 ms; slower frames land in the last bucket */
+
 typedef struct soak_totals {
     double sum_us, max_us, fetch_sum_us, retrieval_sum_us;
-    int64_t frames, fetched, spilled;
+    int64_t frames, fetched, spilled, over_1ms;
+    int64_t hist[HIST_BUCKETS];
     uint64_t device_first, device_min, device_max, host_max;
 } soak_totals;
+
+/* The upper edge of the bucket holding the 99th percentile frame. */
+static double percentile_99_us(const soak_totals *t)
+{
+    int64_t want = t->frames - t->frames / 100, seen = 0;
+    for (int b = 0; b < HIST_BUCKETS; b++)
+        if ((seen += t->hist[b]) >= want)
+            return (double)(b + 1) * HIST_BUCKET_US;
+    return (double)HIST_BUCKETS * HIST_BUCKET_US;
+}
 
 static void record(const tiers_opts *o, int64_t frame, wk_backend *be, kv_memory *m, const soak_totals *t,
                    double interval_us, double interval_max, int64_t interval_frames)
@@ -130,6 +145,9 @@ int bench_tiers(const tiers_opts *o)
         double us = t2 - t0;
         t.sum_us += us, t.fetch_sum_us += t1 - t0, t.retrieval_sum_us += t2 - t1, t.frames++;
         t.max_us = us > t.max_us ? us : t.max_us;
+        t.over_1ms += us > 1000.0;
+        int bucket = (int)(us / HIST_BUCKET_US);
+        t.hist[bucket < HIST_BUCKETS ? bucket : HIST_BUCKETS - 1]++;
         t.fetched += st.fetched, t.spilled += st.spilled;
         t.host_max = st.host_bytes > t.host_max ? st.host_bytes : t.host_max;
         interval_us += us, interval_frames++;
@@ -163,17 +181,19 @@ int bench_tiers(const tiers_opts *o)
         cJSON_AddNumberToObject(j, "spilled", (double)t.spilled);
         cJSON_AddNumberToObject(j, "retrieval_us_mean", t.retrieval_sum_us / (double)t.frames);
         cJSON_AddNumberToObject(j, "fetch_us_mean", t.fetch_sum_us / (double)t.frames);
+        cJSON_AddNumberToObject(j, "retrieval_fetch_us_p99", percentile_99_us(&t));
         cJSON_AddNumberToObject(j, "retrieval_fetch_us_max", t.max_us);
+        cJSON_AddNumberToObject(j, "frames_over_1ms", (double)t.over_1ms);
         cJSON_AddStringToObject(j, "backend", wk_backend_name(be));
         bench_print_json(j);
     } else
         printf("%lld frames: device %llu to %llu bytes (constant: %s), host tier at most %.2f of %d MiB, %lld "
                "fetched and %lld spilled;\n  retrieval %.1f us + fetch %.1f us a frame on average, the two at most "
-               "%.0f us\n",
+               "%.0f us (99%% of frames within %.0f us; %lld frames over 1 ms)\n",
                (long long)t.frames, (unsigned long long)t.device_min, (unsigned long long)t.device_max,
                t.device_min == t.device_max ? "yes" : "no", (double)t.host_max / 1048576.0, o->host_mb,
                (long long)t.fetched, (long long)t.spilled, t.retrieval_sum_us / (double)t.frames,
-               t.fetch_sum_us / (double)t.frames, t.max_us);
+               t.fetch_sum_us / (double)t.frames, t.max_us, percentile_99_us(&t), (long long)t.over_1ms);
 done:
     if (depth.ne[0])
         wk_tensor_free(be, &depth);

@@ -93,7 +93,8 @@ typedef struct worldkv_options {
                                     docs/engine.md "Quantized memory slots") */
     int memory_host_mb;          /* 0: no host tier; else slots the bank gives up wait in host memory
                                     within this budget and come back when retrieval ranks them again
-                                    (snapshots of a session with a non-empty host tier are refused) */
+                                    (snapshots carry the tier; loading one needs a budget that holds
+                                    its slots) */
 } worldkv_options;
 
 typedef struct worldkv_stats {
@@ -141,8 +142,9 @@ void worldkv_session_get_stats(const worldkv_session *s, worldkv_stats *out);
 /* Snapshots: the whole world state (memory, pose, frame count, noise
  * generator) to a file and back, so that a world can be continued later.
  * Save writes a temporary file and renames it, so a failure (a full disk)
- * never leaves half a snapshot. Load checks the magic, the version, that
- * the snapshot was made with this model and memory size, and a checksum. */
+ * never leaves half a snapshot. The host tier's slots are part of it.
+ * Load checks the magic, the version, that the snapshot was made with this
+ * model and memory size, and a checksum. */
 int worldkv_session_save(worldkv_session *s, const char *path, char *err, size_t err_size);
 int worldkv_session_load(worldkv_session *s, const char *path, char *err, size_t err_size);
 int worldkv_session_image_size(const worldkv_session *s);

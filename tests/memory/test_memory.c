@@ -68,6 +68,51 @@ static void test_retrieval(void)
     printf("retrieval over 256 slots: %.1f us\n", us);
 }
 
+/* The overlap rule as tools/train/retrieval.py states it, in double: a
+ * point is seen when its bearing atan2(dx, -dz) lies within 33 degrees of
+ * the slot's heading and it is within 10 m. *borderline is set when a point
+ * lies within 1e-3 degrees or 1e-4 m of either edge, where float rounding
+ * may decide either way. */
+static int bearing_rule_points(const float slot[5], const float pose[5], int *borderline)
+{
+    static const double bearings[5] = {-28, -14, 0, 14, 28}, distances[4] = {1, 2.5, 4.5, 7};
+    const double pi = 3.14159265358979323846;
+    int inside = 0;
+    for (int b = 0; b < 5; b++)
+        for (int d = 0; d < 4; d++) {
+            double yaw = (pose[3] + bearings[b]) * pi / 180;
+            double dx = pose[0] + distances[d] * sin(yaw) - slot[0], dz = pose[2] - distances[d] * cos(yaw) - slot[2];
+            double dist = sqrt(dx * dx + dz * dz), off = atan2(dx, -dz) * 180 / pi - slot[3];
+            off = fmod(fmod(off + 180, 360) + 360, 360) - 180;
+            *borderline |= fabs(fabs(off) - KVR_HALF_FOV_DEG) < 1e-3 || fabs(dist - KVR_MAX_RANGE_M) < 1e-4;
+            inside += fabs(off) <= KVR_HALF_FOV_DEG && dist <= KVR_MAX_RANGE_M;
+        }
+    return inside;
+}
+
+/* kvr_view_inside tests the field of view by a dot product, not an arc
+ * tangent, and turns away far slots from a bounding circle: on random pose
+ * pairs it counts the points the bearing rule counts, borderline pairs
+ * aside (which must be rare). */
+static void test_retrieval_matches_bearing_rule(void)
+{
+    srand(7);
+    int agree = 0, borderline_pairs = 0, pairs = 200000;
+    for (int i = 0; i < pairs; i++) {
+        float pose[5] = {30.0f * rand() / RAND_MAX, 1.6f, 30.0f * rand() / RAND_MAX, 720.0f * rand() / RAND_MAX - 360, 0};
+        float slot[5] = {pose[0] + 24.0f * rand() / RAND_MAX - 12, 1.6f, pose[2] + 24.0f * rand() / RAND_MAX - 12,
+                         720.0f * rand() / RAND_MAX - 360, 0};
+        int borderline = 0, want = bearing_rule_points(slot, pose, &borderline);
+        int got = (int)lroundf(kvr_overlap(slot, pose) * KVR_POINTS);
+        borderline_pairs += borderline;
+        agree += got == want || borderline;
+    }
+    printf("retrieval vs the bearing rule: %d of %d pose pairs agree (%d borderline)\n", agree, pairs,
+           borderline_pairs);
+    CHECK(agree == pairs);
+    CHECK(borderline_pairs < pairs / 1000);
+}
+
 static float row_value(wk_backend *be, const wk_tensor *arena, int64_t row, int dim)
 {
     char err[256];
@@ -344,6 +389,7 @@ int main(void)
 {
     char err[512];
     test_retrieval();
+    test_retrieval_matches_bearing_rule();
     wk_backend *be = NULL;
     wk_backend_options opt = {1, 0, NULL, WK_BACKEND_AUTO, 0};
     if (wk_backend_create(&opt, &be, err, sizeof err) != 0) {
