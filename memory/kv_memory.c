@@ -82,6 +82,26 @@ static int image_index_bank(const kv_memory *m, int j)
     return 1 + m->p.window + j;
 }
 
+/* Device memory comes back holding whatever it held before (a freed tensor's
+ * bytes, on Vulkan): zero every tensor, so that slots not yet written (their
+ * scales, staging rows) hold defined values a snapshot can save and check. */
+static int clear_tensors(kv_memory *m, char *err, size_t n)
+{
+    size_t most = 0;
+    for (int t = 0; t < kvm_tensor_count(m); t++)
+        most = (size_t)wk_nbytes(kvm_tensor(m, t)) > most ? (size_t)wk_nbytes(kvm_tensor(m, t)) : most;
+    float *zeros = calloc(most / sizeof(float) + 1, sizeof(float));
+    if (!zeros) {
+        snprintf(err, n, "memory: out of host memory");
+        return -1;
+    }
+    int rc = 0;
+    for (int t = 0; t < kvm_tensor_count(m) && rc == 0; t++)
+        rc = wk_tensor_set(m->be, kvm_tensor(m, t), zeros, err, n);
+    free(zeros);
+    return rc;
+}
+
 int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, size_t err_size)
 {
     *out = NULL;
@@ -151,6 +171,10 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
          !(m->near = malloc(sizeof *m->near * KVM_HOST_CANDIDATES)))) {
         if (m->host)
             snprintf(err, err_size, "out of memory");
+        kvm_destroy(m);
+        return -1;
+    }
+    if (clear_tensors(m, err, err_size) != 0) {
         kvm_destroy(m);
         return -1;
     }
