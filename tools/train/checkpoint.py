@@ -19,7 +19,9 @@ def load_student(path, raw=False):
     training-only gate_scale folded into them."""
     if path.endswith(".safetensors"):
         tensors, meta = read_safetensors(path)
-        cfg = config_from_dict(json.loads(meta["config"])["model"])
+        config = json.loads(meta["config"])
+        # exports nest the model's config under "model"; resume files (pack_resume.py) hold it alone
+        cfg = config_from_dict(config.get("model", config))
         model = Student(cfg)
         model.load_state_dict({k: v for k, v in tensors.items()})
     else:
