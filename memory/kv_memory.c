@@ -24,6 +24,7 @@ struct kv_memory {
     size_t slot_bytes;     /* one bank slot as the host keeps it */
     uint8_t *blob[2];      /* two slots' worth of host scratch for swaps */
     kvr_candidate *cand;   /* the bank and the host slots near a pose, ranked together */
+    float *cand_score;     /* each candidate's retrieval score, from the same pass that ranks them */
     int *near;
     int fetched, spilled;
     kvm_entry sink;
@@ -168,6 +169,7 @@ int kvm_create(wk_backend *be, const kvm_params *p, kv_memory **out, char *err, 
         (kvh_create(m->slot_bytes, p->host_bytes, &m->host, err, err_size) != 0 ||
          !(m->blob[0] = malloc(m->slot_bytes)) || !(m->blob[1] = malloc(m->slot_bytes)) ||
          !(m->cand = malloc(sizeof *m->cand * (KVM_MAX_SLOTS + KVM_HOST_CANDIDATES))) ||
+         !(m->cand_score = malloc(sizeof *m->cand_score * (KVM_MAX_SLOTS + KVM_HOST_CANDIDATES))) ||
          !(m->near = malloc(sizeof *m->near * KVM_HOST_CANDIDATES)))) {
         if (m->host)
             snprintf(err, err_size, "out of memory");
@@ -187,6 +189,7 @@ void kvm_destroy(kv_memory *m)
     if (!m)
         return;
     free(m->near);
+    free(m->cand_score);
     free(m->cand);
     free(m->blob[1]);
     free(m->blob[0]);
@@ -297,13 +300,15 @@ int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t 
         cand[count++].id = m->p.slots + near[i];
     }
     int chosen[KVM_MAX_RETRIEVE];
-    int k = kvr_select(cand, count, pose, now, m->p.retrieve, chosen);
-    /* each bank slot's score here, once: a fetch only replaces unchosen slots, never rescored */
-    float bank_score[KVM_MAX_SLOTS];
     kvr_view view;
     kvr_view_init(&view, pose);
-    for (int j = 0; j < m->p.slots; j++)
-        bank_score[j] = m->bank[j].valid ? kvr_view_score(&view, m->bank[j].pose, m->bank[j].time, now) : 0.0f;
+    /* one scoring pass ranks the candidates and gives each bank slot's score for the eviction
+     * targets below (a fetch only replaces unchosen slots, never rescored) */
+    float *score = m->cand_score;
+    int k = kvr_select_view(&view, cand, count, now, m->p.retrieve, chosen, score);
+    float bank_score[KVM_MAX_SLOTS] = {0};
+    for (int i = 0; i < count && cand[i].id < m->p.slots; i++)
+        bank_score[cand[i].id] = score[i];
     for (int c = 0; c < k; c++) {
         if (chosen[c] < m->p.slots)
             continue;

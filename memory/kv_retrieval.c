@@ -1,6 +1,7 @@
 #include "kv_retrieval.h"
 
 #include <math.h>
+#include <stddef.h>
 
 #include "camera.h"
 
@@ -78,19 +79,27 @@ float kvr_view_score(const kvr_view *v, const float slot_pose[5], int64_t slot_t
 
 int kvr_select(const kvr_candidate *c, int count, const float pose[5], int64_t now, int k, int *ids)
 {
+    kvr_view view;
+    kvr_view_init(&view, pose);
+    return kvr_select_view(&view, c, count, now, k, ids, NULL);
+}
+
+int kvr_select_view(const kvr_view *view, const kvr_candidate *c, int count, int64_t now, int k, int *ids,
+                    float *scores)
+{
     /* k is small (4): keep the best k by insertion */
     int best_score[32];
     int64_t best_time[32];
     int n = 0;
     if (k > 32)
         k = 32;
-    kvr_view view;
-    kvr_view_init(&view, pose);
     for (int i = 0; i < count; i++) {
-        int inside = kvr_view_inside(&view, c[i].pose);
+        int inside = kvr_view_inside(view, c[i].pose);
+        int s = score_milli(inside, now - c[i].time);
+        if (scores)
+            scores[i] = (float)s / 1000.0f;
         if (inside < KVR_MIN_POINTS)
             continue;
-        int s = score_milli(inside, now - c[i].time);
         int at = n;
         while (at > 0 && (s > best_score[at - 1] || (s == best_score[at - 1] && c[i].time < best_time[at - 1])))
             at--;

@@ -46,5 +46,10 @@ float kvr_overlap(const float slot_pose[5], const float pose[5]);
 float kvr_score(const float slot_pose[5], int64_t slot_time, const float pose[5], int64_t now);
 /* Writes up to k ids, best first; returns how many. */
 int kvr_select(const kvr_candidate *c, int count, const float pose[5], int64_t now, int k, int *ids);
+/* kvr_select through a prepared view; with scores (count entries) also
+ * writes every candidate's kvr_view_score, read or not, so a caller that
+ * needs them (kvm_fetch's eviction targets) does not score twice. */
+int kvr_select_view(const kvr_view *view, const kvr_candidate *c, int count, int64_t now, int k, int *ids,
+                    float *scores);
 
 #endif
