@@ -110,8 +110,14 @@ int model_config_parse(const char *json, const char *name, model_config *out, ch
     /* keys newer than the format: files from before them mean 4 (the head read the previous-frame warp
      * only) and 0 (no gates) */
     if (get_choice(m, "head_cond", 4, 8, 4, &out->head_cond, name, err, err_size) != 0 ||
-        get_choice(m, "head_gates", 0, 2, 0, &out->head_gates, name, err, err_size) != 0)
+        get_choice(m, "head_gates", 0, 2, 0, &out->head_gates, name, err, err_size) != 0 ||
+        get_choice(m, "head_unet", 0, 1, 0, &out->head_unet, name, err, err_size) != 0)
         goto done;
+    if (out->head_unet && out->image % 4) {
+        snprintf(err, err_size, "%s: head_unet needs an image size that is a multiple of 4 (it halves it twice)",
+                 name);
+        goto done;
+    }
     if (out->head_gates && out->head_cond != 8) {
         snprintf(err, err_size, "%s: head_gates needs head_cond 8 (the gates blend towards the memory warp)", name);
         goto done;

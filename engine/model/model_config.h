@@ -19,6 +19,7 @@ typedef struct model_config {
     int warp_filter;                 /* wk_warp_filter: 0 bilinear, 1 Catmull-Rom */
     int head_cond;                   /* conditioning channels the rgb conv head reads: 4 or 8 (+ memory warp) */
     int head_gates;                  /* 0, or 2: per-pixel gates towards the previous-frame and memory warps */
+    int head_unet;                   /* 0, or 1: a small U-Net between the rgb head's convs (model.HeadUNet) */
 } model_config;
 
 /* Parses and checks the config (every field present, sizes consistent,

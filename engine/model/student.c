@@ -20,6 +20,8 @@ struct student {
     /* activations, allocated once */
     wk_tensor tokens, x[2], h, q, attn, mlp, t1, cam, c, sc, ada, fada, gemb, head_tok, head_img, head_mid, head_y, base;
     wk_tensor gen, blend, diff, gate, gate_masked; /* the head's gates (head_gates 2) */
+    /* the head's U-Net (head_unet 1): each level on the way down, the bottom, the way up, the sum */
+    wk_tensor u_d1, u_d2, u_mid, u_mid_up, u_up2, u_sum2, u_sum2_up, u_up1, head_sum;
     wk_tensor depth_tok, depth_img, depth_mid, depth_raw;
     pass_slot slots[STUDENT_SLOTS];
     int slot;
@@ -66,6 +68,13 @@ int student_create(wk_backend *be, const st_file *f, const model_config *cfg, co
                             alloc(s, &s->diff, H, H, 3, err, n) || alloc(s, &s->gate, H, H, 1, err, n) ||
                             alloc(s, &s->gate_masked, H, H, 1, err, n)))
         goto fail;
+    const int64_t H2 = H / 2, H4 = H / 4;
+    if (cfg->head_unet && (alloc(s, &s->u_d1, H2, H2, 48, err, n) || alloc(s, &s->u_d2, H4, H4, 64, err, n) ||
+                           alloc(s, &s->u_mid, H4, H4, 64, err, n) || alloc(s, &s->u_mid_up, H2, H2, 64, err, n) ||
+                           alloc(s, &s->u_up2, H2, H2, 48, err, n) || alloc(s, &s->u_sum2, H2, H2, 48, err, n) ||
+                           alloc(s, &s->u_sum2_up, H, H, 48, err, n) || alloc(s, &s->u_up1, H, H, 32, err, n) ||
+                           alloc(s, &s->head_sum, H, H, 32, err, n)))
+        goto fail;
     for (int i = 0; i < STUDENT_SLOTS; i++) {
         pass_slot *p = &s->slots[i];
         if (alloc(s, &p->temb, cfg->t_freq, 1, 1, err, n) || alloc(s, &p->motion, COND_MOTION_FEATURES, 1, 1, err, n) ||
@@ -96,8 +105,10 @@ void student_destroy(student *s)
     /* activations first, then the weights (reverse order of creation) */
     wk_tensor *all[] = {&s->tokens, &s->x[0], &s->x[1], &s->h, &s->q, &s->attn, &s->mlp, &s->t1, &s->cam, &s->c,
                         &s->sc, &s->ada, &s->fada, &s->gemb, &s->head_tok, &s->head_img, &s->head_mid, &s->head_y,
-                        &s->base, &s->gen, &s->blend, &s->diff, &s->gate, &s->gate_masked, &s->depth_tok,
-                        &s->depth_img, &s->depth_mid, &s->depth_raw, &s->trace_embed, &s->trace_cond};
+                        &s->base, &s->gen, &s->blend, &s->diff, &s->gate, &s->gate_masked, &s->u_d1, &s->u_d2,
+                        &s->u_mid, &s->u_mid_up, &s->u_up2, &s->u_sum2, &s->u_sum2_up, &s->u_up1, &s->head_sum,
+                        &s->depth_tok, &s->depth_img, &s->depth_mid, &s->depth_raw, &s->trace_embed,
+                        &s->trace_cond};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         wk_tensor_free(be, all[i]);
     for (int i = 0; i < STUDENT_SLOTS; i++) {
@@ -144,6 +155,29 @@ static int conv3x3(student *s, const nn_conv2d *m, const wk_tensor *x, wk_act ac
 {
     wk_conv_params cp = {3, 1, 1, 1, 0, act};
     return wk_conv2d(s->be, x, &m->weight, &m->bias, &cp, out, err, n);
+}
+
+static int conv3x3_down(student *s, const nn_conv2d *m, const wk_tensor *x, wk_tensor *out, char *err, size_t n)
+{
+    wk_conv_params cp = {3, 2, 1, 1, 0, WK_ACT_GELU};
+    return wk_conv2d(s->be, x, &m->weight, &m->bias, &cp, out, err, n);
+}
+
+/* model.HeadUNet: h0 (the head's features) -> h0 + up1(up(gelu(up2(up(mid))) + d1)) */
+static int unet_forward(student *s, const wk_tensor *h0, wk_tensor *out, char *err, size_t n)
+{
+    wk_backend *be = s->be;
+    const head_unet *u = &s->w.unet;
+    return conv3x3_down(s, &u->down1, h0, &s->u_d1, err, n) || conv3x3_down(s, &u->down2, &s->u_d1, &s->u_d2, err, n) ||
+                   conv3x3(s, &u->mid, &s->u_d2, WK_ACT_GELU, &s->u_mid, err, n) ||
+                   wk_upsample_nearest(be, &s->u_mid, 2, &s->u_mid_up, err, n) ||
+                   conv3x3(s, &u->up2, &s->u_mid_up, WK_ACT_GELU, &s->u_up2, err, n) ||
+                   wk_add(be, &s->u_up2, &s->u_d1, &s->u_sum2, err, n) ||
+                   wk_upsample_nearest(be, &s->u_sum2, 2, &s->u_sum2_up, err, n) ||
+                   conv3x3(s, &u->up1, &s->u_sum2_up, WK_ACT_NONE, &s->u_up1, err, n) ||
+                   wk_add(be, h0, &s->u_up1, out, err, n)
+               ? -1
+               : 0;
 }
 
 /* embed(patchify(inp)) + pos */
@@ -261,7 +295,8 @@ static int rgb_head_forward(student *s, const student_pass_in *in, char *err, si
          linear(s, &s->w.rgb_proj, &s->h, WK_ACT_NONE, NULL, NULL, &s->head_tok, err, n) ||
          wk_unpatchify(be, &s->head_tok, cfg->patch, &feat, err, n) || wk_copy(be, &cond_src, &cond_dst, err, n) ||
          conv3x3(s, &s->w.rgb_conv1, &s->head_img, WK_ACT_GELU, &s->head_mid, err, n) ||
-         conv3x3(s, &s->w.rgb_conv2, &s->head_mid, WK_ACT_NONE, &s->head_y, err, n) ||
+         (cfg->head_unet && unet_forward(s, &s->head_mid, &s->head_sum, err, n)) ||
+         conv3x3(s, &s->w.rgb_conv2, cfg->head_unet ? &s->head_sum : &s->head_mid, WK_ACT_NONE, &s->head_y, err, n) ||
          wk_mul(be, &warp, &mask, &s->base, err, n) ||
          wk_add(be, &s->base, &y_rgb, gates ? &s->gen : in->out, err, n);
     if (gates)
@@ -408,6 +443,8 @@ double student_gflop_per_frame(const model_config *c, int steps)
     double embed = 2 * n * STUDENT_IN_CHANNELS * p2 * d;
     double head = 2 * n * d * p2 * c->head_channels +
                   2 * img2 * 9 * ((c->head_channels + c->head_cond) * 32 + 32 * (3 + c->head_gates));
+    if (c->head_unet) /* down1, down2, mid, up2 and up1, each at its own resolution */
+        head += 2 * img2 * 9 * (32 * 48 / 4.0 + 48 * 64 / 16.0 + 64 * 64 / 16.0 + 64 * 48 / 4.0 + 48 * 32);
     double depth_head = 2 * n * d * p2 * 8 + 2 * img2 * 9 * (8 * 8 + 8);
     double compress = 2 * 2 * (n / (c->compress * c->compress)) * d * (d / c->heads) * c->compress * c->compress *
                       c->depth;

@@ -8,7 +8,7 @@
 /* Sizes the declarations refer to, resolved from the config. */
 typedef enum size_sym {
     Z_DIM, Z_DIM2, Z_DIM3, Z_DIM6, Z_MLP, Z_TFREQ, Z_MOTION, Z_SRC, Z_IN_PATCH, Z_TOKENS, Z_RGB_PATCH,
-    Z_DEPTH_PATCH, Z_HEAD_IN, Z_HEAD_OUT, Z_PER_HEAD, Z_COMPRESS, Z_32, Z_8, Z_3, Z_1
+    Z_DEPTH_PATCH, Z_HEAD_IN, Z_HEAD_OUT, Z_PER_HEAD, Z_COMPRESS, Z_64, Z_48, Z_32, Z_8, Z_3, Z_1
 } size_sym;
 
 static long long size_of(const model_config *c, size_sym z)
@@ -31,6 +31,8 @@ static long long size_of(const model_config *c, size_sym z)
     case Z_HEAD_OUT: return 3LL + c->head_gates;
     case Z_PER_HEAD: return d / c->heads;
     case Z_COMPRESS: return c->compress;
+    case Z_64: return 64;
+    case Z_48: return 48;
     case Z_32: return 32;
     case Z_8: return 8;
     case Z_3: return 3;
@@ -40,8 +42,9 @@ static long long size_of(const model_config *c, size_sym z)
 }
 
 /* LINEAR3: a Linear whose output rows split into three (qkv). BLOCKS marks
- * where model.py's blocks come in the file's order. */
-typedef enum decl_kind { LINEAR, LINEAR3, CONV, PARAM, BLOCKS } decl_kind;
+ * where model.py's blocks come in the file's order. UNET_CONV: a conv of
+ * the head's U-Net, there only with head_unet. */
+typedef enum decl_kind { LINEAR, LINEAR3, CONV, PARAM, BLOCKS, UNET_CONV } decl_kind;
 
 typedef struct decl {
     const char *name;
@@ -64,6 +67,11 @@ static const decl top[] = {
     {"final_ada", LINEAR, TOP(final_ada), Z_DIM, Z_DIM2, Z_1},
     {"rgb_proj", LINEAR, TOP(rgb_proj), Z_DIM, Z_RGB_PATCH, Z_1},
     {"rgb_conv1", CONV, TOP(rgb_conv1), Z_HEAD_IN, Z_32, Z_3},
+    {"unet.down1", UNET_CONV, TOP(unet.down1), Z_32, Z_48, Z_3},
+    {"unet.down2", UNET_CONV, TOP(unet.down2), Z_48, Z_64, Z_3},
+    {"unet.mid", UNET_CONV, TOP(unet.mid), Z_64, Z_64, Z_3},
+    {"unet.up2", UNET_CONV, TOP(unet.up2), Z_64, Z_48, Z_3},
+    {"unet.up1", UNET_CONV, TOP(unet.up1), Z_48, Z_32, Z_3},
     {"rgb_conv2", CONV, TOP(rgb_conv2), Z_32, Z_HEAD_OUT, Z_3},
     {"depth_proj", LINEAR, TOP(depth_proj), Z_DIM, Z_DEPTH_PATCH, Z_1},
     {"depth_conv1", CONV, TOP(depth_conv1), Z_8, Z_8, Z_3},
@@ -90,6 +98,8 @@ static int walk(const model_config *c, student_weights *w, visit_fn fn, void *ct
 {
     char name[ST_MAX_NAME];
     for (int i = 0; i < COUNT(top); i++) {
+        if (top[i].kind == UNET_CONV && !c->head_unet)
+            continue;
         if (top[i].kind != BLOCKS) {
             if (fn(ctx, &top[i], top[i].name, w))
                 return -1;
@@ -132,7 +142,7 @@ static int spec_visit(void *ctx, const decl *d, const char *name, void *base)
     long long in = size_of(s->c, d->in), out = size_of(s->c, d->out), k = size_of(s->c, d->k);
     if (d->kind == PARAM) {
         add(s, name, "", 2, out, in, 0, 0);
-    } else if (d->kind == CONV) {
+    } else if (d->kind == CONV || d->kind == UNET_CONV) {
         add(s, name, ".weight", 4, out, in, k, k);
         add(s, name, ".bias", 1, out, 0, 0, 0);
     } else {
@@ -221,7 +231,7 @@ static int load_visit(void *ctx, const decl *d, const char *name, void *base)
     void *field = (char *)base + d->offset;
     if (d->kind == PARAM)
         return upload(lw, name, "", 0, field, in, out, 1, 1);
-    if (d->kind == CONV) {
+    if (d->kind == CONV || d->kind == UNET_CONV) {
         nn_conv2d *cv = field;
         return upload(lw, name, ".weight", 0, &cv->weight, k, k, in, out) ||
                        upload(lw, name, ".bias", 0, &cv->bias, out, 1, 1, 1)

@@ -36,6 +36,11 @@ typedef struct student_block {
     nn_conv2d comp_k, comp_v;
 } student_block;
 
+/* model.HeadUNet (head_unet 1) */
+typedef struct head_unet {
+    nn_conv2d down1, down2, mid, up2, up1;
+} head_unet;
+
 /* model.Student */
 typedef struct student_weights {
     nn_linear embed;
@@ -44,6 +49,7 @@ typedef struct student_weights {
     student_block *blocks; /* cfg->depth of them */
     nn_linear final_ada, rgb_proj;
     nn_conv2d rgb_conv1, rgb_conv2;
+    head_unet unet; /* zeroed without head_unet */
     nn_linear depth_proj;
     nn_conv2d depth_conv1, depth_conv2;
 } student_weights;

@@ -655,6 +655,7 @@ static void test_ops_more(void)
     run_conv(20, 16, 16, 32, 3, 1, 1, 1, 0, 1, 1);  /* the student's output head */
     run_conv(16, 8, 8, 16, 2, 2, 0, 4, 1, 0, 1);    /* ConvKV: 2x2 stride 2, groups = heads, token grid */
     run_conv(6, 7, 5, 9, 3, 2, 1, 3, 0, 2, 0);
+    run_conv(32, 13, 9, 48, 3, 2, 1, 1, 0, 1, 1);   /* the head U-Net's way down: stride 2, odd sides */
     test_resample_and_patch();
     test_quant_layout();
     run_quant(8, 1, 4);

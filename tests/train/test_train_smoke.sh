@@ -41,11 +41,13 @@ $py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 10 --ba
   --save-every 10 > "$tmp/warm2.log"
 grep -q "warm start from .* at step 9" "$tmp/warm2.log"
 grep -q "and 2 gates" "$tmp/warm2.log"
-# a gated run resumes from its own checkpoint and exports
+# a gated run resumes from its own checkpoint, grows a U-Net in its head, and exports
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 11 --batch 2 --clip 8 --log-every 1 \
-  --threads 2 --head-cond 8 --head-gates 2 > "$tmp/resume3.log"
+  --threads 2 --head-cond 8 --head-gates 2 --head-unet 1 > "$tmp/resume3.log"
 grep -q "resumed .* at step 10" "$tmp/resume3.log"
+grep -q "with a U-Net" "$tmp/resume3.log"
 $py "$here/export.py" --checkpoint "$tmp/run3/checkpoint.pt" --out "$tmp/gated.safetensors" | grep -q '"step": 11'
+grep -aq 'head_unet\\": 1' "$tmp/gated.safetensors"
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
   --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" > "$tmp/eval.json"

@@ -9,10 +9,10 @@ from model import Config, Student, forward_clip
 from infer import Session
 
 
-def check(head_cond, head_gates=0):
+def check(head_cond, head_gates=0, head_unet=0):
     torch.manual_seed(0)
     cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, schedule=(1.0,),
-                 head_cond=head_cond, head_gates=head_gates)
+                 head_cond=head_cond, head_gates=head_gates, head_unet=head_unet)
     model = Student(cfg)
     for p in model.parameters():               # adaLN-Zero starts at zero: wake every path up
         torch.nn.init.normal_(p, std=0.05)
@@ -52,7 +52,7 @@ def check(head_cond, head_gates=0):
                                 torch.tensor([idx]))
     err = max(float((x0[0, j].clamp(-1, 1) - outs[j - 1]).abs().max()) for j in range(1, T))
     derr = float((logd[0, 0].exp() - sess.sink.depth).abs().max())
-    print(f"check_infer (head_cond {head_cond}, head_gates {head_gates}): max |session - forward_clip| = {err:.2e} (rgb), {derr:.2e} "
+    print(f"check_infer (head_cond {head_cond}, head_gates {head_gates}, head_unet {head_unet}): max |session - forward_clip| = {err:.2e} (rgb), {derr:.2e} "
           f"(sink depth); memory used at frames {[j for j, i in enumerate(idx) if i[0] >= 0]}")
     return err <= 1e-4 and derr <= 1e-3
 
@@ -136,6 +136,35 @@ def check_gate_scale():
     return ok
 
 
+def check_unet_grow():
+    """A model grown with a U-Net (train.grow_head) computes what it did
+    without one, in its weights and its EMA alike, and the U-Net is live:
+    moving its last conv changes the output."""
+    import copy
+    from train import grow_head
+    torch.manual_seed(4)
+    cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, head_cond=8, head_gates=2)
+    plain = Student(cfg)
+    for p in plain.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    grown_cfg = copy.deepcopy(cfg)
+    grown_cfg.head_unet = 1
+    weights, ema = dict(plain.state_dict()), dict(plain.state_dict())
+    names = grow_head(weights, ema, grown_cfg)
+    grown, grown_ema = Student(grown_cfg), Student(grown_cfg)
+    grown.load_state_dict(weights)
+    grown_ema.load_state_dict(ema)
+    x, c, img = torch.randn(2, cfg.tokens, 32), torch.randn(2, 32), torch.rand(2, 8, 64, 64)
+    with torch.no_grad():
+        want = plain.rgb_head(x, c, img)
+        worst = max(float((m.rgb_head(x, c, img) - want).abs().max()) for m in (grown, grown_ema))
+        grown.unet.up1.weight.normal_(std=0.1)
+        moved = float((grown.rgb_head(x, c, img) - want).abs().max())
+    ok = worst == 0.0 and moved > 1e-3 and "unet.up1.weight" in names
+    print(f"U-Net grown at zero: max |diff| {worst:.1e}, {moved:.2f} once it moves ({'ok' if ok else 'FAIL'})")
+    return ok
+
+
 def check_kv_quant():
     """Quantized slots hold at most 2^bits - 1 levels per channel, read
     back within half a step of the value, and None leaves them alone."""
@@ -152,11 +181,11 @@ def check_kv_quant():
 
 
 def main():
-    cases = [(4, 0), (8, 0), (8, 2)]
+    cases = [(4, 0), (8, 0), (8, 2), (8, 2, 1)]
     failed = (sum(not check(*case) for case in cases) + (not check_batch_session()) + (not check_batch_session(8)) +
               check_batch_session(None, single_bits=8) +
-              (not check_kv_quant()) + (not check_gate_scale()))
-    print(f"check_infer: {len(cases) + 5 - failed} passed, {failed} failed")
+              (not check_kv_quant()) + (not check_gate_scale()) + (not check_unet_grow()))
+    print(f"check_infer: {len(cases) + 6 - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
 

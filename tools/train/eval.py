@@ -54,6 +54,28 @@ def rollout(model, x, poses, memory, steps, seed):
     return [x[0]] + [s.step(poses[j]) for j in range(1, len(poses))]
 
 
+def render_episodes(tool, out, seed, episodes, size):
+    """The eval's episodes of one world seed (65 frames each), as a Dataset."""
+    subprocess.run([tool, "dataset", "--out", out, "--episodes", str(episodes), "--frames",
+                    str(max(ROLLOUT_FRAMES) + 1), "--size", str(size), "--world-seed", str(seed), "--seed", str(seed),
+                    "-q"], check=True)
+    return Dataset(out)
+
+
+def onestep(model, x, poses, actions, seed, steps):
+    """One step ahead, teacher forced: PSNR of the model and of repeating
+    the last frame, on the frames where the camera moves."""
+    s = Session(model, seed=seed, steps=steps, kv_bits=KV_BITS)
+    s.start(x[0], poses[0])
+    m, c = [], []
+    for j in range(1, len(poses)):
+        g = s.step(poses[j], truth=x[j])
+        if np.abs(actions[j, :4]).sum() > 0:
+            m.append(psnr(to01(g), to01(x[j])))
+            c.append(psnr(to01(x[j - 1]), to01(x[j])))
+    return m, c
+
+
 def evaluate(args):
     torch.set_num_threads(args.threads)
     model = load_student(args.model)
@@ -65,21 +87,13 @@ def evaluate(args):
     with tempfile.TemporaryDirectory() as tmp:
         for seed in (seeds if args.classic else []):
             out = os.path.join(tmp, str(seed))
-            subprocess.run([args.world_tool, "dataset", "--out", out, "--episodes", str(args.episodes_per_seed),
-                            "--frames", str(max(ROLLOUT_FRAMES) + 1), "--size", str(cfg.image), "--world-seed",
-                            str(seed), "--seed", str(seed), "-q"], check=True)
-            ds = Dataset(out)
+            ds = render_episodes(args.world_tool, out, seed, args.episodes_per_seed, cfg.image)
             revisit = np.load(os.path.join(out, "shard-00000", "revisit.npy"))
             for e in range(ds.episodes):
                 x, poses, actions = load_episode(ds, e)
-                # one step ahead, teacher forced
-                s = Session(model, seed=seed * 100 + e, steps=args.steps, kv_bits=KV_BITS)
-                s.start(x[0], poses[0])
-                for j in range(1, len(poses)):
-                    g = s.step(poses[j], truth=x[j])
-                    if np.abs(actions[j, :4]).sum() > 0:
-                        onestep_m.append(psnr(to01(g), to01(x[j])))
-                        onestep_c.append(psnr(to01(x[j - 1]), to01(x[j])))
+                m, c = onestep(model, x, poses, actions, seed * 100 + e, args.steps)
+                onestep_m += m
+                onestep_c += c
                 gen = rollout(model, x, poses, True, args.steps, seed * 100 + e)
                 for f in ROLLOUT_FRAMES:
                     roll[f]["psnr"].append(psnr(to01(gen[f]), to01(x[f])))

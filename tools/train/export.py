@@ -30,7 +30,7 @@ from camera import HFOV_DEG  # noqa: E402
 from checkpoint import load_student  # noqa: E402
 from infer import Session, Trace  # noqa: E402
 from model import Config, Student  # noqa: E402
-from safetensors_io import write_safetensors  # noqa: E402
+from safetensors_io import read_metadata, write_safetensors  # noqa: E402
 
 FORMAT_VERSION = 1
 CAMERA_MODEL_VERSION = 1
@@ -97,10 +97,10 @@ def golden(model, frames, path, include_weights, kv_bits=None):
     return len(s.bank)
 
 
-def tiny_model(head_cond=4, head_gates=0):
+def tiny_model(head_cond=4, head_gates=0, head_unet=0):
     torch.manual_seed(0)
     cfg = Config(dim=32, depth=2, heads=2, head_channels=8, window=1, memory_k=2, head_cond=head_cond,
-                 head_gates=head_gates)
+                 head_gates=head_gates, head_unet=head_unet)
     m = Student(cfg)
     for p in m.parameters():      # adaLN-Zero starts at zero; wake every path up
         torch.nn.init.normal_(p, std=0.05)
@@ -117,6 +117,8 @@ def params_and_flops(model):
     embed = 2 * n * (11 * cfg.patch ** 2) * d
     head = 2 * n * d * cfg.patch ** 2 * cfg.head_channels + 2 * cfg.image ** 2 * 9 * (
         (cfg.head_channels + cfg.head_cond) * 32 + 32 * (3 + cfg.head_gates))
+    if cfg.head_unet:   # down1, down2, mid, up2 and up1, each at its own resolution
+        head += 2 * cfg.image ** 2 * 9 * (32 * 48 / 4 + 48 * 64 / 16 + 64 * 64 / 16 + 64 * 48 / 4 + 48 * 32)
     depth_head = 2 * n * d * cfg.patch ** 2 * 8 + 2 * cfg.image ** 2 * 9 * (8 * 8 + 8)
     compress = 2 * 2 * (n // cfg.compress ** 2) * d * (d // cfg.heads) * cfg.compress ** 2 * cfg.depth
     denoise = embed + cfg.depth * per_block + head
@@ -127,9 +129,35 @@ def params_and_flops(model):
             "steps": steps, "gflop_per_frame": (steps * denoise + clean + compress) / 1e9}
 
 
+def source_step_and_weights(path, raw):
+    """The training step and which weights (raw or ema) an export source
+    holds: a checkpoint (.pt, its EMA unless raw) or a resume file from
+    pack_resume.py (NAME.safetensors raw, NAME.ema.safetensors its EMA)."""
+    if path.endswith(".safetensors"):
+        meta = read_metadata(path)
+        if "step" not in meta:
+            raise SystemExit(f"export: {path} is not a resume file from pack_resume.py (no step in its metadata)")
+        return int(meta["step"]), meta.get("weights", "ema" if path.endswith(".ema.safetensors") else "raw")
+    return torch.load(path)["step"], "raw" if raw else "ema"
+
+
+# The tiny golden files: name, tiny_model's arguments, kv_bits
+TINY_GOLDEN = (("tiny", (), None), ("tiny-gates", (8, 2), None), ("tiny-int8", (8, 2), 8), ("tiny-int4", (8, 2), 4),
+               ("tiny-unet", (8, 2, 1), None))
+
+
+def write_tiny_golden(folder, only=None):
+    """Writes the tiny golden files (or the one named only); returns each one's memory slots used."""
+    os.makedirs(folder, exist_ok=True)
+    return {f"{name}_memory_slots": golden(tiny_model(*shape), 3, os.path.join(folder, name + ".safetensors"), True,
+                                           kv_bits=bits)
+            for name, shape, bits in TINY_GOLDEN if only in (None, name)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", help="training checkpoint (.pt); without it only the tiny golden file is written")
+    ap.add_argument("--checkpoint", help="training checkpoint (.pt), or a resume file from pack_resume.py "
+                    "(.safetensors, or its .ema.safetensors); without it only the tiny golden files are written")
     ap.add_argument("--out")
     ap.add_argument("--golden", help="folder for golden vectors")
     ap.add_argument("--golden-frames", type=int, default=7)
@@ -138,17 +166,13 @@ def main():
     ap.add_argument("--raw", action="store_true",
                     help="export the checkpoint's current weights, not their EMA (after a recipe change the "
                          "EMA lags behind)")
+    ap.add_argument("--only", choices=[name for name, _, _ in TINY_GOLDEN],
+                    help="with --golden alone: write only this tiny golden file")
     args = ap.parse_args()
     if not args.checkpoint:
         if not args.golden:
             ap.error("give --checkpoint and --out, or --golden for the tiny golden file alone")
-        os.makedirs(args.golden, exist_ok=True)
-        used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
-        gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
-        int8 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int8.safetensors"), True, kv_bits=8)
-        int4 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int4.safetensors"), True, kv_bits=4)
-        print(json.dumps({"golden": args.golden, "tiny_memory_slots": used, "tiny_gates_memory_slots": gated,
-                          "tiny_int8_memory_slots": int8, "tiny_int4_memory_slots": int4}))
+        print(json.dumps({"golden": args.golden, **write_tiny_golden(args.golden, args.only)}))
         return
     if not args.out:
         ap.error("--checkpoint needs --out")
@@ -157,22 +181,15 @@ def main():
         if not 1 <= args.steps <= len(model.cfg.schedule):
             ap.error(f"--steps must be 1 to {len(model.cfg.schedule)}")
         model.cfg.schedule = tuple(model.cfg.schedule[: args.steps])
-    state = torch.load(args.checkpoint)
-    meta = {"config": json.dumps(config_json(model.cfg)), "training_step": str(state["step"]),
-            "weights": "raw" if args.raw else "ema"}
+    step, weights = source_step_and_weights(args.checkpoint, args.raw)
+    meta = {"config": json.dumps(config_json(model.cfg)), "training_step": str(step), "weights": weights}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     write_safetensors(args.out, {k: v.float() for k, v in model.state_dict().items()}, meta)
-    print(json.dumps({"exported": args.out, "step": state["step"], **params_and_flops(model)}))
+    print(json.dumps({"exported": args.out, "step": step, **params_and_flops(model)}))
     if args.golden:
         os.makedirs(args.golden, exist_ok=True)
         used = golden(model, args.golden_frames, os.path.join(args.golden, "student.safetensors"), False)
-        tiny_used = golden(tiny_model(), 3, os.path.join(args.golden, "tiny.safetensors"), True)
-        gated = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-gates.safetensors"), True)
-        int8 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int8.safetensors"), True, kv_bits=8)
-        int4 = golden(tiny_model(8, 2), 3, os.path.join(args.golden, "tiny-int4.safetensors"), True, kv_bits=4)
-        print(json.dumps({"golden": args.golden, "student_memory_slots": used, "tiny_memory_slots": tiny_used,
-                          "tiny_gates_memory_slots": gated, "tiny_int8_memory_slots": int8,
-                          "tiny_int4_memory_slots": int4}))
+        print(json.dumps({"golden": args.golden, "student_memory_slots": used, **write_tiny_golden(args.golden)}))
 
 
 if __name__ == "__main__":

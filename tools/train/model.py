@@ -19,6 +19,9 @@ Module tree (the engine mirrors these names):
                    (head_cond 4: the conv reads warp_prev, mask_prev; 8: also warp_mem, mask_mem)
                    head_gates 2: a learned per-pixel blend towards the warps,
                      x = gen + sigmoid(conv[3])*mask_prev*(warp_prev - gen); out = x + sigmoid(conv[4])*mask_mem*(warp_mem - x)
+  unet             head_unet 1 (HeadUNet), between the rgb head's convs: down1 conv3x3/2 (32 -> 48), down2
+                   conv3x3/2 (48 -> 64), mid (64 -> 64), up2 (64 -> 48) after 2x nearest, + down1's output, up1
+                   (48 -> 32) after 2x nearest, + the head's features; GELU but for up1 (zero at the start)
   depth_head       Linear(D -> P*P*8) -> unpatchify -> conv3x3(8 -> 8) GELU conv3x3(8 -> 1): log depth
 """
 import math
@@ -56,6 +59,10 @@ class Config:
     head_gates: int = 0             # 0, or 2: per-pixel gates that blend the output towards the previous-frame
                                     # warp and then the memory warp (a still camera can copy exactly, a return
                                     # can restore the remembered view); files without the key mean 0
+    head_unet: int = 0              # 0, or 1: a small U-Net between the rgb head's two convs (64 -> 32 -> 16 and
+                                    # back, additive skips), so the head sees about 20 pixels around instead of 2
+                                    # and can carry a texture on into the strip that comes into view; files
+                                    # without the key mean 0
     gate_scale: float = 1.0         # training only: the gate logits are gate_scale x rgb_conv2's gate outputs,
                                     # so Adam (which moves a weight about lr a step) moves them gate_scale times
                                     # faster; folded into the weights (and dropped) on export and pack
@@ -69,6 +76,8 @@ class Config:
         d["schedule"] = list(self.schedule)
         if d["gate_scale"] == 1.0:
             del d["gate_scale"]   # exported files keep the engine's key set
+        if d["head_unet"] == 0:
+            del d["head_unet"]    # and models without a U-Net keep the key set of older files
         return d
 
 
@@ -158,6 +167,33 @@ class Block(nn.Module):
         return out.transpose(1, 2).reshape(m, n, d)
 
 
+class HeadUNet(nn.Module):
+    """The rgb head's U-Net on its 32-channel, full-resolution features:
+    two stride-2 convs down (64 -> 32 -> 16), one at the bottom, and back up
+    by nearest upsampling and a conv, each level added to the skip from the
+    way down. up1, the last conv, starts at zero, so a model grown with a
+    U-Net computes what it did before (h0 in, h0 out) until training moves
+    it. Every conv is 3 x 3, padding 1, GELU (tanh) but for up1."""
+
+    def __init__(self, c=32):
+        super().__init__()
+        self.down1 = nn.Conv2d(c, 48, 3, stride=2, padding=1)
+        self.down2 = nn.Conv2d(48, 64, 3, stride=2, padding=1)
+        self.mid = nn.Conv2d(64, 64, 3, padding=1)
+        self.up2 = nn.Conv2d(64, 48, 3, padding=1)
+        self.up1 = nn.Conv2d(48, c, 3, padding=1)
+        nn.init.zeros_(self.up1.weight)
+        nn.init.zeros_(self.up1.bias)
+
+    def forward(self, h0):
+        gelu = lambda x: F.gelu(x, approximate="tanh")  # noqa: E731
+        d1 = gelu(self.down1(h0))
+        d2 = gelu(self.down2(d1))
+        m = gelu(self.mid(d2))
+        u2 = gelu(self.up2(F.interpolate(m, scale_factor=2, mode="nearest"))) + d1
+        return h0 + self.up1(F.interpolate(u2, scale_factor=2, mode="nearest"))
+
+
 class Student(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -173,6 +209,8 @@ class Student(nn.Module):
         self.final_ada = nn.Linear(d, 2 * d)
         self.rgb_proj = nn.Linear(d, p * p * cfg.head_channels)
         self.rgb_conv1 = nn.Conv2d(cfg.head_channels + cfg.head_cond, 32, 3, padding=1)
+        if cfg.head_unet:
+            self.unet = HeadUNet(32)
         self.rgb_conv2 = nn.Conv2d(32, 3 + cfg.head_gates, 3, padding=1)
         self.depth_proj = nn.Linear(d, p * p * 8)
         self.depth_conv1 = nn.Conv2d(8, 8, 3, padding=1)
@@ -215,7 +253,10 @@ class Student(nn.Module):
         h = modulate(self.final_norm(x), shift, scale)
         feat = unpatchify(self.rgb_proj(h), cfg.patch, cfg.head_channels, cfg.image, cfg.image)
         base = cond_img[:, 0:3] * cond_img[:, 3:4]
-        y = self.rgb_conv2(F.gelu(self.rgb_conv1(torch.cat([feat, cond_img[:, 0:cfg.head_cond]], 1)), approximate="tanh"))
+        h = F.gelu(self.rgb_conv1(torch.cat([feat, cond_img[:, 0:cfg.head_cond]], 1)), approximate="tanh")
+        if cfg.head_unet:
+            h = self.unet(h)
+        y = self.rgb_conv2(h)
         out = base + y[:, 0:3]
         if cfg.head_gates:
             if cfg.gate_scale != 1.0:

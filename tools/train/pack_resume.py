@@ -29,12 +29,12 @@ def main():
     config = dict(state["config"])
     weights = rescale_gates(dict(state["model"]), config.pop("gate_scale", 1.0))
     write_safetensors(sys.argv[2], {k: v.float() for k, v in weights.items()},
-                      {"config": json.dumps(config), "step": str(state["step"])})
+                      {"config": json.dumps(config), "step": str(state["step"]), "weights": "raw"})
     print(f"packed step {state['step']} into {sys.argv[2]}")
     ema_path = sys.argv[2].replace(".safetensors", "") + ".ema.safetensors"
     ema = rescale_gates(dict(state["ema"]), dict(state["config"]).get("gate_scale", 1.0))
     write_safetensors(ema_path, {k: v.float() for k, v in ema.items()},
-                      {"config": json.dumps(config), "step": str(state["step"])})
+                      {"config": json.dumps(config), "step": str(state["step"]), "weights": "ema"})
     print(f"packed the EMA into {ema_path}")
     if "disc" in state:
         disc_path = sys.argv[2].replace(".safetensors", "") + ".disc.safetensors"

@@ -48,3 +48,10 @@ def read_safetensors(path):
         arr = np.frombuffer(data[b:e], dtype=np.dtype(np_t).newbyteorder("<")).reshape(info["shape"])
         out[name] = torch.from_numpy(arr.astype(np_t).copy())
     return out, meta
+
+
+def read_metadata(path):
+    """The __metadata__ of a safetensors file, reading its header alone."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n)).get("__metadata__", {})

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import Dataset  # noqa: E402
-from model import (GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, Student, forward_clip,  # noqa: E402
+from model import (GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, HeadUNet, Student, forward_clip,  # noqa: E402
                    rescale_gates)
 from retrieval import retrieve  # noqa: E402
 from selfforce import PatchDiscriminator, clip_indices, knowable_mask, rollout, triples  # noqa: E402
@@ -249,10 +249,11 @@ def same_shapes(saved, cfg):
     """A run may go on with another warp filter, or grow its head from 4 to 8
     conditioning channels or from 0 to 2 gates (grow_head); everything else
     must match."""
-    free = ("warp_filter", "head_cond", "head_gates", "gate_scale")
+    free = ("warp_filter", "head_cond", "head_gates", "gate_scale", "head_unet")
     a = {k: v for k, v in saved.items() if k not in free}
     b = {k: v for k, v in cfg.to_dict().items() if k not in free}
-    return a == b and saved.get("head_cond", 4) <= cfg.head_cond and saved.get("head_gates", 0) <= cfg.head_gates
+    return (a == b and saved.get("head_cond", 4) <= cfg.head_cond and saved.get("head_gates", 0) <= cfg.head_gates
+            and saved.get("head_unet", 0) <= cfg.head_unet)
 
 
 def grow_head(weights, ema_weights, cfg):
@@ -277,12 +278,25 @@ def grow_head(weights, ema_weights, cfg):
             state["rgb_conv2.weight"] = torch.cat([w, w.new_zeros(extra, *w.shape[1:])], 0)
             state["rgb_conv2.bias"] = torch.cat([b, b.new_full((extra,), GATE_BIAS_INIT)], 0)
             names.update(("rgb_conv2.weight", "rgb_conv2.bias"))
+    if cfg.head_unet and any("unet.up1.weight" not in st for st in (weights, ema_weights)):
+        # one fresh U-Net for both (its last conv at zero: the function does not change), seeded so a
+        # warm start is repeatable
+        torch.manual_seed(GROW_SEED)
+        fresh = {f"unet.{k}": v for k, v in HeadUNet(32).state_dict().items()}
+        for state, names in zip((weights, ema_weights), grown):
+            if "unet.up1.weight" not in state:
+                state.update({k: v.clone() for k, v in fresh.items()})
+                names.update(fresh)
     if grown[0] or grown[1]:
-        print(f"grew the rgb head to {cfg.head_cond} conditioning channels and {cfg.head_gates} gates", flush=True)
+        print(f"grew the rgb head to {cfg.head_cond} conditioning channels and {cfg.head_gates} gates"
+              f"{', with a U-Net' if cfg.head_unet else ''}", flush=True)
     return grown[0]
 
 
-HEAD_CONVS = ("rgb_conv1.", "rgb_conv2.")
+GROW_SEED = 4242
+
+
+HEAD_CONVS = ("rgb_conv1.", "rgb_conv2.", "unet.")
 
 
 def make_optimizer(model, lr):
@@ -371,12 +385,15 @@ def main():
                     help="share of own-context frames whose memory warp reads the true frame 1 to 3 back (a "
                          "revisit in miniature: teaches copying an aligned remembered view)")
     ap.add_argument("--head-lr-mult", type=float, default=1.0,
-                    help="learning-rate multiplier of the rgb head's convs (rgb_conv1, rgb_conv2)")
+                    help="learning-rate multiplier of the rgb head's convs (rgb_conv1, rgb_conv2, the U-Net)")
     ap.add_argument("--head-cond", type=int, choices=(4, 8), default=4,
                     help="conditioning channels the rgb head's conv reads: 4, or 8 with the memory warp (a run "
                          "saved with 4 grows to 8, the new weights at zero)")
     ap.add_argument("--head-gates", type=int, choices=(0, 2), default=0,
                     help="2: per-pixel gates blend the output towards the previous-frame warp and the memory warp")
+    ap.add_argument("--head-unet", type=int, choices=(0, 1), default=0,
+                    help="1: a small U-Net between the rgb head's convs (model.HeadUNet), grown at zero on a run "
+                         "saved without one, so the head can continue a texture into the incoming strip")
     ap.add_argument("--gate-scale", type=float, default=1.0,
                     help="the gate logits are this times their conv outputs, so the gates learn this many times "
                          "faster (a reparametrisation: export and pack_resume fold it into the weights)")
@@ -413,6 +430,7 @@ def main():
     cfg.head_cond = args.head_cond
     cfg.head_gates = args.head_gates
     cfg.gate_scale = args.gate_scale
+    cfg.head_unet = args.head_unet
     model = Student(cfg)
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
@@ -438,9 +456,12 @@ def main():
             # optimiser's groups in order (make_optimizer: the rest, then the head's convs).
             order = [n for n, _ in model.named_parameters() if not n.startswith(HEAD_CONVS)] + \
                     [n for n, _ in model.named_parameters() if n.startswith(HEAD_CONVS)]
-            for name in grown:
-                saved_opt["state"].pop(order.index(name), None)
-            opt.load_state_dict(saved_opt)
+            if any(n.startswith("unet.") for n in grown):
+                print("the U-Net is new: the optimiser's moments start afresh", flush=True)
+            else:   # new parameters would shift every later index: only regrown ones keep the layout
+                for name in grown:
+                    saved_opt["state"].pop(order.index(name), None)
+                opt.load_state_dict(saved_opt)
         if "disc" in state:
             disc.load_state_dict(state["disc"])
             dopt.load_state_dict(state["dopt"])
