@@ -129,16 +129,21 @@ def params_and_flops(model):
             "steps": steps, "gflop_per_frame": (steps * denoise + clean + compress) / 1e9}
 
 
-def source_step_and_weights(path, raw):
-    """The training step and which weights (raw or ema) an export source
-    holds: a checkpoint (.pt, its EMA unless raw) or a resume file from
-    pack_resume.py (NAME.safetensors raw, NAME.ema.safetensors its EMA)."""
+def source_metadata(path, raw):
+    """The export's training_step, weights (raw, ema or blend) and, for a
+    blend, what was blended, from its source: a checkpoint (.pt, its EMA
+    unless raw), a resume file from pack_resume.py (NAME.safetensors raw,
+    NAME.ema.safetensors its EMA) or a blend from blend.py."""
     if path.endswith(".safetensors"):
         meta = read_metadata(path)
         if "step" not in meta:
-            raise SystemExit(f"export: {path} is not a resume file from pack_resume.py (no step in its metadata)")
-        return int(meta["step"]), meta.get("weights", "ema" if path.endswith(".ema.safetensors") else "raw")
-    return torch.load(path)["step"], "raw" if raw else "ema"
+            raise SystemExit(f"export: {path} is neither a resume file (pack_resume.py) nor a blend (blend.py)")
+        out = {"training_step": meta["step"],
+               "weights": meta.get("weights", "ema" if path.endswith(".ema.safetensors") else "raw")}
+        if "blend" in meta:
+            out["blend"] = meta["blend"]
+        return out
+    return {"training_step": str(torch.load(path)["step"]), "weights": "raw" if raw else "ema"}
 
 
 # The tiny golden files: name, tiny_model's arguments, kv_bits
@@ -166,12 +171,15 @@ def main():
     ap.add_argument("--raw", action="store_true",
                     help="export the checkpoint's current weights, not their EMA (after a recipe change the "
                          "EMA lags behind)")
-    ap.add_argument("--only", choices=[name for name, _, _ in TINY_GOLDEN],
-                    help="with --golden alone: write only this tiny golden file")
+    ap.add_argument("--only", choices=["student"] + [name for name, _, _ in TINY_GOLDEN],
+                    help="write only this golden file: with --checkpoint, 'student' (the tiny files are left as "
+                         "they are); with --golden alone, one of the tiny ones")
     args = ap.parse_args()
     if not args.checkpoint:
         if not args.golden:
             ap.error("give --checkpoint and --out, or --golden for the tiny golden file alone")
+        if args.only == "student":
+            ap.error("--only student needs --checkpoint")
         print(json.dumps({"golden": args.golden, **write_tiny_golden(args.golden, args.only)}))
         return
     if not args.out:
@@ -181,15 +189,16 @@ def main():
         if not 1 <= args.steps <= len(model.cfg.schedule):
             ap.error(f"--steps must be 1 to {len(model.cfg.schedule)}")
         model.cfg.schedule = tuple(model.cfg.schedule[: args.steps])
-    step, weights = source_step_and_weights(args.checkpoint, args.raw)
-    meta = {"config": json.dumps(config_json(model.cfg)), "training_step": str(step), "weights": weights}
+    source = source_metadata(args.checkpoint, args.raw)
+    meta = {"config": json.dumps(config_json(model.cfg)), **source}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     write_safetensors(args.out, {k: v.float() for k, v in model.state_dict().items()}, meta)
-    print(json.dumps({"exported": args.out, "step": step, **params_and_flops(model)}))
+    print(json.dumps({"exported": args.out, "step": int(source["training_step"]), **params_and_flops(model)}))
     if args.golden:
         os.makedirs(args.golden, exist_ok=True)
         used = golden(model, args.golden_frames, os.path.join(args.golden, "student.safetensors"), False)
-        print(json.dumps({"golden": args.golden, "student_memory_slots": used, **write_tiny_golden(args.golden)}))
+        tiny = write_tiny_golden(args.golden) if args.only is None else {}
+        print(json.dumps({"golden": args.golden, "student_memory_slots": used, **tiny}))
 
 
 if __name__ == "__main__":
