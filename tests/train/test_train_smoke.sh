@@ -48,6 +48,16 @@ grep -q "resumed .* at step 10" "$tmp/resume3.log"
 grep -q "with a U-Net" "$tmp/resume3.log"
 $py "$here/export.py" --checkpoint "$tmp/run3/checkpoint.pt" --out "$tmp/gated.safetensors" | grep -q '"step": 11'
 grep -aq 'head_unet\\": 1' "$tmp/gated.safetensors"
+# a blend of two students of one run exports like a checkpoint, and says what it is
+$py "$here/blend.py" --a "$tmp/model.safetensors" --b "$tmp/resume.safetensors" --alpha 0.25 \
+  --out "$tmp/blend.safetensors" | grep -q '"alpha": 0.25'
+$py "$here/export.py" --checkpoint "$tmp/blend.safetensors" --out "$tmp/blended.safetensors" --golden "$tmp/golden2" \
+  --golden-frames 2 --only student | grep -q '"student_memory_slots"'
+[ ! -e "$tmp/golden2/tiny.safetensors" ]
+grep -aq '"weights":"blend"' "$tmp/blended.safetensors"
+if $py "$here/blend.py" --a "$tmp/model.safetensors" --b "$tmp/gated.safetensors" --alpha 0.5 \
+  --out "$tmp/bad.safetensors" 2> "$tmp/blend-err.txt"; then exit 1; fi
+grep -q "differ in shape" "$tmp/blend-err.txt"
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
   --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" > "$tmp/eval.json"
