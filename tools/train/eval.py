@@ -137,15 +137,20 @@ def world_measures(model, args, seeds):
     import eval_world as ew
     ew.KV_BITS = KV_BITS
     out = {}
-    print("eval: idle and returns", file=sys.stderr, flush=True)
-    out.update(ew.idle_and_returns(model, args.world_tool, seeds, args.steps))
-    print("eval: incoming strip", file=sys.stderr, flush=True)
-    out["incoming_strip"] = ew.incoming_strip(model, args.world_tool, seeds, args.steps)
-    print(f"eval: wander ({args.wander_frames} frames)", file=sys.stderr, flush=True)
-    out["wander"] = ew.wander(model, args.world_tool, seeds, args.wander_frames, args.steps, args.walk_png)
-    print(f"eval: realism c2st ({args.c2st_worlds} worlds)", file=sys.stderr, flush=True)
-    out.update(ew.realism_c2st(model, args.world_tool, args.c2st_worlds, args.steps, frames=args.c2st_frames,
-                               stride=args.c2st_stride))
+    want = lambda name: args.only in (None, name)  # noqa: E731
+    if want("idle"):
+        print("eval: idle and returns", file=sys.stderr, flush=True)
+        out.update(ew.idle_and_returns(model, args.world_tool, seeds, args.steps))
+    if want("strip"):
+        print("eval: incoming strip", file=sys.stderr, flush=True)
+        out["incoming_strip"] = ew.incoming_strip(model, args.world_tool, seeds, args.steps)
+    if want("wander"):
+        print(f"eval: wander ({args.wander_frames} frames)", file=sys.stderr, flush=True)
+        out["wander"] = ew.wander(model, args.world_tool, seeds, args.wander_frames, args.steps, args.walk_png)
+    if want("c2st"):
+        print(f"eval: realism c2st ({args.c2st_worlds} worlds)", file=sys.stderr, flush=True)
+        out.update(ew.realism_c2st(model, args.world_tool, args.c2st_worlds, args.steps, frames=args.c2st_frames,
+                                   stride=args.c2st_stride))
     return out
 
 
@@ -178,6 +183,8 @@ def main():
                     help="skip the long-use measures (wander, idle, returns, strip, c2st)")
     ap.add_argument("--no-classic", dest="classic", action="store_false",
                     help="skip the one-step, 64-frame rollout and revisit measures")
+    ap.add_argument("--only", choices=("idle", "strip", "wander", "c2st"),
+                    help="of the long-use measures, run only this one (with --no-classic: it alone)")
     ap.add_argument("--wander-frames", type=int, default=2000)
     ap.add_argument("--walk-png", help="write truth over model every 100 frames of the first wander walk here")
     ap.add_argument("--c2st-worlds", type=int, default=40)
