@@ -52,8 +52,9 @@ def check(head_cond, head_gates=0, head_unet=0):
                                 torch.tensor([idx]))
     err = max(float((x0[0, j].clamp(-1, 1) - outs[j - 1]).abs().max()) for j in range(1, T))
     derr = float((logd[0, 0].exp() - sess.sink.depth).abs().max())
-    print(f"check_infer (head_cond {head_cond}, head_gates {head_gates}, head_unet {head_unet}): max |session - forward_clip| = {err:.2e} (rgb), {derr:.2e} "
-          f"(sink depth); memory used at frames {[j for j, i in enumerate(idx) if i[0] >= 0]}")
+    print(f"check_infer (head_cond {head_cond}, head_gates {head_gates}, head_unet {head_unet}): "
+          f"max |session - forward_clip| = {err:.2e} (rgb), {derr:.2e} (sink depth); "
+          f"memory used at frames {[j for j, i in enumerate(idx) if i[0] >= 0]}")
     return err <= 1e-4 and derr <= 1e-3
 
 
