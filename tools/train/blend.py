@@ -15,14 +15,23 @@ import json
 import os
 import sys
 
+import torch
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checkpoint import load_student  # noqa: E402
 from safetensors_io import read_metadata, write_safetensors  # noqa: E402
 
 
 def step_of(path):
+    if not path.endswith(".safetensors"):
+        return str(torch.load(path)["step"])
     meta = read_metadata(path)
     return meta.get("step", meta.get("training_step", "?"))
+
+
+def blend_states(sa, sb, alpha):
+    """(1 - alpha) * A + alpha * B, tensor by tensor, in float32."""
+    return {k: (1 - alpha) * sa[k].float() + alpha * sb[k].float() for k in sa}
 
 
 def main():
@@ -40,7 +49,7 @@ def main():
         sys.exit("blend: the two students differ in shape; only checkpoints of one run can be blended")
     cfg = b.cfg.to_dict()
     cfg.pop("gate_scale", None)  # load_student folded it into the weights
-    mixed = {k: ((1 - args.alpha) * sa[k].float() + args.alpha * sb[k].float()) for k in sa}
+    mixed = blend_states(sa, sb, args.alpha)
     blend = {"a": os.path.basename(args.a), "a_step": step_of(args.a), "b": os.path.basename(args.b),
              "b_step": step_of(args.b), "alpha": args.alpha}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

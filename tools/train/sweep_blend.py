@@ -10,6 +10,7 @@ Same seeds, episodes, steps and measures as eval.py's onestep_* and
 eval_world.idle_and_returns, so the lines compare with docs/model-eval.json.
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -22,15 +23,15 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eval as ev  # noqa: E402
 import eval_world as ew  # noqa: E402
+from blend import blend_states  # noqa: E402
 from checkpoint import load_student  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def mixed(a, b, alpha):
-    model = load_student(a.path)
-    sa, sb = a.model.state_dict(), b.model.state_dict()
-    model.load_state_dict({k: (1 - alpha) * sa[k] + alpha * sb[k] for k in sa})
+    model = copy.deepcopy(a.model)
+    model.load_state_dict(blend_states(a.model.state_dict(), b.model.state_dict(), alpha))
     return model.eval()
 
 
@@ -47,8 +48,8 @@ def main():
     ap.add_argument("--world-tool", default=os.path.join(HERE, "..", "..", "build", "tools", "world", "worldkv-world"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    a = argparse.Namespace(path=args.a, model=load_student(args.a))
-    b = argparse.Namespace(path=args.b, model=load_student(args.b))
+    a = argparse.Namespace(model=load_student(args.a))
+    b = argparse.Namespace(model=load_student(args.b))
     seeds = [int(s) for s in args.seeds.split(",")]
     with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
         episodes = []
