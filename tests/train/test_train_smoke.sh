@@ -34,6 +34,26 @@ $py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 9 --bat
   --save-every 9 | tee "$tmp/sf.log"
 grep -q '"self_forcing": true' "$tmp/sf.log"
 grep -q '"d_loss"' "$tmp/sf.log"
+# returns after an emulated long drift: only drift clips; the clip comes home
+# before the frames with gradients, and drift_frame flattens a frame
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run_drift" --tiny --steps 2 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --head-cond 8 --self-forcing 1 --sf-length 24 --sf-batch 2 --sf-grad-frames 3 --adv-weight 0.02 \
+  --sf-kinds 0,0,0,0,1 > "$tmp/drift.log"
+grep -q '"self_forcing": true' "$tmp/drift.log"
+$py - "$here" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from selfforce import clip_indices, drift_frame
+gen = torch.Generator().manual_seed(1)
+for _ in range(20):
+    idx = clip_indices("drift", 64, 64, gen)
+    assert len(idx) == 64 and idx[-12:] == [0] * 12 and max(idx) >= 16, idx
+x = torch.rand(2, 3, 64, 64) * 2 - 1
+y = drift_frame(x, torch.tensor([1.0, 0.0]), torch.zeros(2, 3))
+assert torch.equal(y[1], x[1])
+assert y[0].std((-2, -1)).max() < 0.3 * x[0].std((-2, -1)).min(), (y[0].std(), x[0].std())
+PY
 $py "$here/pack_resume.py" "$tmp/run2/checkpoint.pt" "$tmp/resume2.safetensors" | grep -q "discriminator"
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 10 --batch 2 --clip 8 --log-every 1 \
   --threads 2 --head-cond 8 --head-gates 2 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \

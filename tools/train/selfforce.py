@@ -34,15 +34,18 @@ def clip_indices(kind, length, episode_frames, gen):
     'walk' plays it forward; 'idle' stands still at the start for a stretch
     (the true picture does not change, so neither may the model's), then
     walks; 'back' walks out and retraces the same poses back to the start
-    (a return to a seen view); 'pause' walks, stands still, walks on.
+    (a return to a seen view); 'pause' walks, stands still, walks on;
+    'drift' is a 'back' that is home at least 12 frames before the end, so
+    the last frames (those with gradients) stand at the start after a
+    return over frames that rollout() flattens (see drift_frame).
     Reversed poses are a valid camera path: the world is static."""
     def rint(lo, hi):   # short clips (tests) can leave hi below lo: take lo
         return int(torch.randint(lo, max(lo, hi) + 1, (), generator=gen))
     if kind == "idle":
         hold = rint(length // 4, length - 8)
         idx = [0] * hold + list(range(1, length - hold + 1))
-    elif kind == "back":
-        out = rint(length // 3, length // 2)
+    elif kind in ("back", "drift"):
+        out = rint(length // 3, length // 2) if kind == "back" else rint(length // 4, length // 2 - 6)
         idx = list(range(out + 1)) + list(range(out - 1, -1, -1))
         idx += [0] * (length - len(idx))
     elif kind == "pause":
@@ -118,14 +121,44 @@ def frame_pass(model, inp, t, motion, pose, sources, head):
     return out, ks, vs
 
 
-def rollout(model, x, poses, gen, grad_frames):
+# -- a long drift, emulated ------------------------------------------------
+DRIFT_FROM = 3   # frames 1 and 2 stay the model's own: the engine's memory keeps them for a long return
+
+
+def drift_strength(b, gen):
+    """Per clip: how far its frames flatten (0.8 to 1) and the colour cast
+    they take (-0.15 to 0.15 per channel), fixed over the clip."""
+    return (0.8 + 0.2 * torch.rand(b, generator=gen),
+            0.3 * torch.rand(b, 3, generator=gen) - 0.15)
+
+
+def drift_frame(x0, amount, cast):
+    """x0 [B, 3, H, W] -> what thousands of frames of the model's own output
+    look like (docs/model-walk.png: a flat grey field): detail gone (a
+    16 x 16 pooled blur), contrast shrunk to 0.3 toward the frame's mean
+    colour, that colour half desaturated, and a colour cast;
+    amount [B] mixes it in. Why: a return after a long walk starts from such
+    a window, and the memory's old view is then the only source of the
+    place; 64-frame clips never drift that far on their own."""
+    size = x0.shape[-2:]
+    low = F.interpolate(F.avg_pool2d(x0, 16), size=size, mode="bilinear", align_corners=False)
+    mean = x0.mean((-2, -1), keepdim=True)
+    grey = 0.5 * mean + 0.5 * mean.mean(1, keepdim=True)
+    flat = (grey + 0.3 * (low - mean) + cast[:, :, None, None]).clamp(-1, 1)
+    a = amount[:, None, None, None]
+    return (1 - a) * x0 + a * flat
+
+
+def rollout(model, x, poses, gen, grad_frames, drift=None):
     """Rolls clips out on the model's own frames.
 
     x [B, T, 3, H, W] true frames in [-1, 1] (only frame 0, the start, is
     read; every depth is predicted, as in the engine); poses [B, T, 5].
     Returns (frames [B, T, 3, H, W] with frame 0 the truth, log depth
     [B, T, H, W] predicted by the clean passes); frames from T - grad_frames
-    on carry gradients."""
+    on carry gradients. drift [B] bool: those clips' frames from DRIFT_FROM
+    up to the first frame with gradients are flattened by drift_frame, ramped
+    in over 8 frames, before the clean pass writes them."""
     cfg = model.cfg
     b, t = x.shape[:2]
     w = cfg.window
@@ -137,6 +170,9 @@ def rollout(model, x, poses, gen, grad_frames):
     comp = []      # per frame: (compressed K list, V list)
     empty = torch.zeros(b, 4, cfg.image, cfg.image)
     motion0 = torch.zeros(b, 8)
+    if drift is not None and drift.any():
+        amount, cast = drift_strength(b, gen)
+        amount = torch.where(drift, amount, torch.zeros(()))
 
     def commit(rgb, prev, mem, pose, motion, sources):
         out, ks, vs = frame_pass(model, torch.cat([rgb, prev, mem], 1), zeros, motion, pose, sources, "depth")
@@ -182,6 +218,8 @@ def rollout(model, x, poses, gen, grad_frames):
             noise = torch.randn(b, 3, cfg.image, cfg.image, generator=gen)
             x0, _, _ = frame_pass(model, torch.cat([noise, prev, mem], 1), ones, motion, pose, sources, "rgb")
             x0 = x0.float().clamp(-1, 1)
+            if drift is not None and drift.any() and DRIFT_FROM <= j < t - grad_frames:
+                x0 = drift_frame(x0, amount * min(1.0, (j - DRIFT_FROM + 1) / 8), cast)
             frames.append(x0)
             commit(x0, prev, mem, pose, motion, sources)
     return torch.stack(frames, 1), torch.stack(logd, 1).float()

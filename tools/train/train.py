@@ -193,26 +193,29 @@ def own_context_batch(model, cfg, batch, frames, depth, poses, gen, args):
     return batch
 
 
-CLIP_KINDS = ("walk", "idle", "back", "pause")
+CLIP_KINDS = ("walk", "idle", "back", "pause", "drift")
 
 
 def self_forcing_clips(data, rng, gen, args):
     """B clips of args.sf_length frames, shaped by clip_indices: a share
-    walks, stands still, walks out and back, pauses (args.sf_kinds)."""
+    walks, stands still, walks out and back, pauses, returns after an
+    emulated long drift (args.sf_kinds). Returns (frames, depth, poses,
+    drift [B] bool)."""
     weights = torch.tensor([float(v) for v in args.sf_kinds.split(",")])
-    fs, ds, ps = [], [], []
+    fs, ds, ps, drift = [], [], [], []
     for _ in range(args.sf_batch):
         kind = CLIP_KINDS[int(torch.multinomial(weights, 1, generator=gen))]
+        drift.append(kind == "drift")
         f, d, p, _ = data.clip(int(rng.integers(data.episodes)), 0, data.frames)
         idx = clip_indices(kind, args.sf_length, data.frames, gen)
         fs.append(f[idx])
         ds.append(d[idx])
         ps.append(p[idx])
     x = to_unit(np.stack(fs))
-    return x, torch.from_numpy(np.stack(ds)), torch.from_numpy(np.stack(ps))
+    return x, torch.from_numpy(np.stack(ds)), torch.from_numpy(np.stack(ps)), torch.tensor(drift)
 
 
-def self_forcing_losses(model, disc, x, depth, poses, gen, args):
+def self_forcing_losses(model, disc, x, depth, poses, gen, args, drift=None):
     """One self-forcing rollout: the generator's losses and the
     discriminator's inputs. Regression (MSE and low-frequency MSE) only
     where the true start frame shows the view (knowable_mask); the
@@ -221,7 +224,7 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args):
     t = x.shape[1]
     g = min(args.sf_grad_frames, t - 2)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-        gen_frames, logd = rollout(model, x, poses, gen, g)
+        gen_frames, logd = rollout(model, x, poses, gen, g, drift)
     at = list(range(t - g, t))
     know = knowable_mask(x, depth, poses, model.cfg.warp_filter)[:, at, None]
     err = (gen_frames[:, at] - x[:, at]) ** 2 * know
@@ -407,7 +410,8 @@ def main():
     ap.add_argument("--sf-grad-frames", type=int, default=8,
                     help="last frames of the rollout that carry gradients (truncated back-propagation)")
     ap.add_argument("--sf-kinds", default="4,2,3,1",
-                    help="relative shares of walk, idle (stand still first), back (out and back), pause clips")
+                    help="relative shares of walk, idle (stand still first), back (out and back), pause clips, "
+                         "and (optional fifth) drift: a return after an emulated long drift")
     ap.add_argument("--adv-weight", type=float, default=0.0,
                     help="weight of the adversarial (hinge) loss of the frame-triple patch discriminator")
     ap.add_argument("--know-weight", type=float, default=1.0,
@@ -500,8 +504,8 @@ def main():
         sf = rng.random() < args.self_forcing
         dstats = None
         if sf:
-            x, d, p = self_forcing_clips(data, rng, gen, args)
-            rec, low, dep, adv, fake, real, _ = self_forcing_losses(model, disc, x, d, p, gen, args)
+            x, d, p, drift = self_forcing_clips(data, rng, gen, args)
+            rec, low, dep, adv, fake, real, _ = self_forcing_losses(model, disc, x, d, p, gen, args, drift)
             loss = (args.know_weight * rec + args.lowfreq_weight * low + args.depth_weight * dep +
                     args.adv_weight * adv)
             rgb, grad, energy, own = rec, torch.zeros(()), torch.zeros(()), True
