@@ -307,8 +307,9 @@ int kvm_fetch(kv_memory *m, const float pose[5], int64_t now, char *err, size_t 
     float *score = m->cand_score;
     int k = kvr_select_view(&view, cand, count, now, m->p.retrieve, chosen, score);
     float bank_score[KVM_MAX_SLOTS] = {0};
-    for (int i = 0; i < count && cand[i].id < m->p.slots; i++)
-        bank_score[cand[i].id] = score[i];
+    for (int i = 0; i < count; i++) /* ids below slots are bank slots, wherever they sit in cand */
+        if (cand[i].id < m->p.slots)
+            bank_score[cand[i].id] = score[i];
     for (int c = 0; c < k; c++) {
         if (chosen[c] < m->p.slots)
             continue;
