@@ -4,6 +4,7 @@
 # back and evaluate it on one unseen world. Checks wiring, not quality.
 set -euo pipefail
 world=$1
+render=$2
 here=$(cd "$(dirname "$0")/../../tools/train" && pwd)
 py=/usr/bin/python3
 tmp=$(mktemp -d)
@@ -107,6 +108,33 @@ flat[1] = 0.6
 assert sharpness(flat, busy) < ew.FLAT_EDGE_RATIO and ew.colour_l1(flat, busy) > 0.2, ew.colour_l1(flat, busy)
 assert ew.colour_l1(busy, busy) == 0
 assert 0 <= r["realism_c2st"] <= 1 and math.isfinite(r["incoming_strip"]["stretch_fill_psnr"]), r
+PY
+# the long-use measures' rollouts on the engine (eval.py --engine): a turned camera path keeps every
+# relative pose the model sees, and the eval runs through worldkv-render
+$py - "$here" <<'PY'
+import math, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from camera import relative_features
+from engine_rollout import path_lines
+from model import Student
+gen = torch.Generator().manual_seed(2)
+poses = torch.rand(40, 5, generator=gen) * torch.tensor([20.0, 0.2, 20.0, 360.0, 60.0]) + torch.tensor([0, 1.5, 0, -180, -30])
+turned = torch.tensor([[float(v) for v in line.split()[1:]] for line in path_lines(poses).splitlines()])
+assert turned[0, [0, 2, 3]].abs().max() < 1e-6, turned[0]
+a, b = poses[:-1], poses[1:]
+ta, tb = turned[:-1], turned[1:]
+assert torch.allclose(Student.motion_features(a, b), Student.motion_features(ta, tb), atol=1e-3)
+assert torch.allclose(relative_features(poses[:1].expand(40, 5), poses), relative_features(turned[:1].expand(40, 5), turned), atol=1e-3)
+assert not torch.allclose(turned[:, [0, 2]], (poses - poses[0])[:, [0, 2]], atol=1e-2)   # it does turn
+PY
+$py "$here/eval.py" --model "$tmp/model.safetensors" --no-classic --only idle --engine "$render" \
+  --world-tool "$world" --seeds 31 --steps 1 > "$tmp/eval-engine.json"
+$py - "$tmp/eval-engine.json" <<'PY'
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+assert r["long_use_rollouts"] == "engine", r
+assert all(math.isfinite(r[k]) for k in ("idle_psnr_300", "return_ssim_spin", "return_ssim_out_and_back")), r
 PY
 # the reference sampler: start image + action script -> a video
 "$world" render --size 64 --frames 1 -o "$tmp/start.png" -q

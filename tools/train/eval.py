@@ -36,6 +36,7 @@ ROLLOUT_FRAMES = (1, 16, 32, 64)
 KV_BITS = None  # --kv-bits
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TOOL = os.path.join(HERE, "..", "..", "build", "tools", "world", "worldkv-world")
+DEFAULT_RENDER = os.path.join(HERE, "..", "..", "build", "apps", "worldkv-render")
 
 
 def to01(x):
@@ -118,6 +119,7 @@ def evaluate(args):
         "episodes": len(seeds) * args.episodes_per_seed,
         "steps": args.steps or len(cfg.schedule),
         "kv_bits": KV_BITS,
+        "long_use_rollouts": "engine" if args.engine else "pytorch",
         "onestep_psnr_model": mean(onestep_m),
         "onestep_psnr_copy": mean(onestep_c),
         "onestep_frames": len(onestep_m),
@@ -136,6 +138,7 @@ def evaluate(args):
 def world_measures(model, args, seeds):
     import eval_world as ew
     ew.KV_BITS = KV_BITS
+    ew.ENGINE = args.engine
     out = {}
     want = lambda name: args.only in (None, name)  # noqa: E731
     if want("idle"):
@@ -176,6 +179,10 @@ def main():
     ap.add_argument("--kv-bits", type=int, choices=(2, 4, 8), help="quantize the memory slots' K and V to this many "
                     "bits, one scale per channel (kv_quant.py; default: float, as the engine runs)")
     ap.add_argument("--world-tool", default=DEFAULT_TOOL)
+    ap.add_argument("--engine", nargs="?", const=DEFAULT_RENDER, metavar="WORLDKV_RENDER",
+                    help="make the long-use measures' free-running rollouts on the C engine's CPU backend "
+                         "(engine_rollout.py; about 6 times faster here; the one-step, rollout and revisit "
+                         f"measures stay on PyTorch); default tool {DEFAULT_RENDER}")
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--strip", help="write a truth-over-generated PNG strip here")
     ap.add_argument("--threads", type=int, default=2)
@@ -193,6 +200,8 @@ def main():
     args = ap.parse_args()
     global KV_BITS
     KV_BITS = args.kv_bits
+    if args.engine and args.kv_bits == 2:
+        ap.error("the engine's memory slots are 32, 8 or 4 bits: --kv-bits 2 needs PyTorch (no --engine)")
     result = evaluate(args)
     text = json.dumps(result, indent=1)
     print(text)

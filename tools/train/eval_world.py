@@ -32,6 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import engine_rollout
 from batch_session import BatchSession
 from metrics import psnr, sharpness, ssim
 from warp import warp
@@ -83,12 +84,19 @@ def u8_to_unit(x):
 
 
 KV_BITS = None   # eval.py --kv-bits: memory slots quantized to this many bits (kv_quant)
+ENGINE = None    # eval.py --engine: worldkv-render, which then makes the free-running rollouts (engine_rollout)
 
 
 def run_batch(model, start, poses, steps, seed, on_frame, truth=None):
     """Rolls B sessions out along poses [B, T, 5]; on_frame(j, frames [B, 3, H, W]) sees every frame
     (frame 0 is the start). With truth [B, T, 3, H, W] the context is teacher-forced."""
     b, t = poses.shape[:2]
+    if ENGINE and truth is None:
+        frames = engine_rollout.rollouts(model, start, poses, steps, seed, ENGINE, kv_bits=KV_BITS)
+        on_frame(0, start)
+        for j in range(1, t):
+            on_frame(j, u8_to_unit(torch.from_numpy(frames[:, j]).permute(0, 3, 1, 2)))
+        return
     s = BatchSession(model, b, seed=seed, steps=steps, kv_bits=KV_BITS)
     s.start(start, poses[:, 0])
     on_frame(0, start)
