@@ -11,7 +11,8 @@ typedef struct return_opts {
     uint64_t world_seed;
     int frames; /* out; the same back */
     int memory_host_mb, memory_bits, json;
-    int progress; /* frame counts on stderr */
+    int progress;    /* frame counts on stderr */
+    const char *png; /* if set: the return frames side by side (truth, tier on, tier off, short truth, short) */
 } return_opts;
 
 int bench_return(const return_opts *o);

@@ -36,6 +36,7 @@ typedef struct bench_opts {
     int memory_host_mb;  /* 0: no host tier */
     uint64_t world_seed; /* return, and generate with world_given: the world */
     int frames_given, world_given;
+    const char *png; /* return: the return frames as a picture */
 } bench_opts;
 
 static double now_s(void)
@@ -53,7 +54,7 @@ static void usage(FILE *out)
                  "                              [--memory-every N] [--memory-bits 4|8|32] [--memory-host-mb N]\n"
                  "                              [--world-seed S] [--json]\n"
                  "       worldkv-bench return [--model FILE] [--world-seed S] [--frames N] [--memory-host-mb N]\n"
-                 "                            [--memory-bits 4|8|32] [--backend B] [--json]\n"
+                 "                            [--memory-bits 4|8|32] [--backend B] [--png FILE] [--json]\n"
                  "       worldkv-bench tiers [--frames N] [--memory-every N] [--memory-bits 4|8|32]\n"
                  "                           [--memory-host-mb N] [--world-seed S] [--backend B] [--json]\n"
                  "\n"
@@ -71,7 +72,8 @@ static void usage(FILE *out)
                  "                 (default 9001) to cells it has not seen, then home to the start view; SSIM\n"
                  "                 and PSNR there with the host tier (--memory-host-mb, default 64) and\n"
                  "                 without, beside a 128-frame out-and-back from the same start; places\n"
-                 "                 visited, bytes per tier, retrieval and fetch time per frame\n"
+                 "                 visited, bytes per tier, retrieval and fetch time per frame; --png FILE:\n"
+                 "                 the start view and the three returns to it side by side\n"
                  "  tiers          the memory tiers alone at the student's sizes, for N frames (default\n"
                  "                 100000) along an explorer's path through world S, the model left out:\n"
                  "                 device bytes, host tier bytes against its budget (default 64 MiB),\n"
@@ -412,12 +414,12 @@ int main(int argc, char **argv)
     }
     char model_default[1024];
     bench_opts o = {0, NULL, 1.0, asset_path("models/student.safetensors", model_default, sizeof model_default),
-                    40, 0, 0, 0, NULL, 0, 0, 9001, 0, 0};
+                    40, 0, 0, 0, NULL, 0, 0, 9001, 0, 0, NULL};
     static const cli_option options[] = {
         {"--help", 'h', 0},  {"--json", 0, 0},  {"--profile", 0, 0},      {"--device", 0, 1},
         {"--seconds", 0, 1}, {"--model", 0, 1}, {"--backend", 0, 1},      {"--memory-every", 0, 1},
         {"--frames", 0, 1},  {"--steps", 0, 1},   {"--memory-bits", 0, 1},  {"--memory-host-mb", 0, 1},
-        {"--world-seed", 0, 1},
+        {"--world-seed", 0, 1}, {"--png", 0, 1},
     };
     char prog[64];
     snprintf(prog, sizeof prog, "worldkv-bench %.32s", argv[1]);
@@ -437,6 +439,8 @@ int main(int argc, char **argv)
             o.device = v;
         else if (!strcmp(a, "--model"))
             o.model = v;
+        else if (!strcmp(a, "--png"))
+            o.png = v;
         else if (!strcmp(a, "--seconds")) {
             if (cli_real(prog, a, v, 0.001, 600, &o.seconds) != 0)
                 return 2;
@@ -479,7 +483,7 @@ int main(int argc, char **argv)
         return cmd_ops(&o);
     if (!strcmp(argv[1], "return")) {
         return_opts r = {o.model, o.backend, o.world_seed, o.frames_given ? o.frames : 3000,
-                         o.memory_host_mb ? o.memory_host_mb : 64, o.memory_bits, o.json, !o.json};
+                         o.memory_host_mb ? o.memory_host_mb : 64, o.memory_bits, o.json, !o.json, o.png};
         return bench_return(&r);
     }
     if (!strcmp(argv[1], "tiers")) {
