@@ -12,7 +12,7 @@ typedef struct return_opts {
     int frames; /* out; the same back */
     int memory_host_mb, memory_bits, json;
     int progress;    /* frame counts on stderr */
-    const char *png; /* if set: the return frames side by side (truth, tier on, tier off, short truth, short) */
+    const char *png; /* if set: the start view and the three returns to it, side by side */
 } return_opts;
 
 int bench_return(const return_opts *o);

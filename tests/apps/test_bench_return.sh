@@ -10,8 +10,8 @@ source "$(dirname "$0")/../cli_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-check "a short long-return run" "$bench" return --model "$model" --frames 40 --backend cpu --json --png "$tmp/r.png"
-"$bench" return --model "$model" --frames 40 --backend cpu --json > "$tmp/r.json" 2>/dev/null
+check "a short long-return run" bash -c '"$0" return --model "$1" --frames 40 --backend cpu --json --png "$2/r.png" \
+  > "$2/r.json"' "$bench" "$model" "$tmp"
 check "both returns scored both ways" /usr/bin/python3 - "$tmp/r.json" <<'PY'
 import json, math, sys
 r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])

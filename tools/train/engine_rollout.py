@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from export import config_json
+from png_io import read_rgb_pngs, write_rgb_png
 from safetensors_io import write_safetensors
 
 
@@ -50,21 +51,6 @@ def path_lines(poses):
     return "\n".join(lines) + "\n"
 
 
-def write_png_u8(path, img):
-    h, w, _ = img.shape
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-                    "-i", "-", path], input=np.ascontiguousarray(img).tobytes(), check=True)
-
-
-def read_pngs(pattern, count, size):
-    out = subprocess.run(["ffmpeg", "-loglevel", "error", "-start_number", "0", "-i", pattern, "-f", "rawvideo",
-                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
-    frames = np.frombuffer(out, dtype=np.uint8)
-    if frames.size != count * size * size * 3:
-        raise RuntimeError(f"engine rollout: read {frames.size // (size * size * 3)} frames of {count}")
-    return frames.reshape(count, size, size, 3)
-
-
 def rollouts(model, start, poses, steps, seed, render_tool, memory_slots=16, kv_bits=None):
     """start [B, 3, H, W] in [-1, 1]; poses [B, T, 5] -> frames [B, T, H, W, 3] uint8 from the engine
     (frame 0 is the start). Rollout e draws its noise from seed * 1000 + e."""
@@ -76,7 +62,7 @@ def rollouts(model, start, poses, steps, seed, render_tool, memory_slots=16, kv_
         export_for_engine(model, weights)
         for e in range(b):
             img = ((start[e].clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()
-            write_png_u8(os.path.join(tmp, "start.png"), img)
+            write_rgb_png(os.path.join(tmp, "start.png"), img)
             with open(os.path.join(tmp, "path.txt"), "w") as f:
                 f.write(path_lines(poses[e]))
             for old in glob.glob(os.path.join(tmp, "f*.png")):
@@ -92,5 +78,5 @@ def rollouts(model, start, poses, steps, seed, render_tool, memory_slots=16, kv_
             run = subprocess.run(cmd, capture_output=True, text=True)
             if run.returncode != 0:
                 raise RuntimeError(f"engine rollout: {' '.join(cmd)}: {run.stderr.strip()}")
-            out[e] = read_pngs(os.path.join(tmp, "f%05d.png"), t, size)
+            out[e] = read_rgb_pngs(os.path.join(tmp, "f%05d.png"), t, size)
     return out

@@ -31,6 +31,7 @@ from checkpoint import load_student  # noqa: E402
 from data import Dataset  # noqa: E402
 from infer import Session  # noqa: E402
 from metrics import psnr, sharpness, ssim  # noqa: E402
+from png_io import write_rgb_png  # noqa: E402
 
 ROLLOUT_FRAMES = (1, 16, 32, 64)
 KV_BITS = None  # --kv-bits
@@ -162,10 +163,7 @@ def write_strip(path, truth, gen, revisit_frame):
     frames = sorted(set(np.linspace(1, len(gen) - 1, 15).astype(int).tolist() + [revisit_frame]))[:16]
     top = torch.cat([to01(truth[j]) for j in frames], 2)
     bottom = torch.cat([to01(gen[j]) for j in frames], 2)
-    img = (torch.cat([top, bottom], 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    h, w, _ = img.shape
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-                    "-i", "-", "-vf", "scale=iw*2:ih*2:flags=neighbor", path], input=img.tobytes(), check=True)
+    write_rgb_png(path, (torch.cat([top, bottom], 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8), scale=2)
 
 
 def main():

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 import engine_rollout
 from batch_session import BatchSession
 from metrics import psnr, sharpness, ssim
+from png_io import write_rgb_png
 from warp import warp
 
 SPIN_SCRIPT = "80 turn_right\n"                                            # 80 x 4.5 = 360 degrees
@@ -174,10 +175,7 @@ def colour_l1(a, b):
 
 
 def write_png(path, img01):
-    img = (img01.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    h, w, _ = img.shape
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-                    "-i", "-", "-vf", "scale=iw*2:ih*2:flags=neighbor", path], input=img.tobytes(), check=True)
+    write_rgb_png(path, (img01.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8), scale=2)
 
 
 def scripted(model, tool, seeds, script, steps):

@@ -4,10 +4,11 @@ plotting package: lines rasterised in numpy, written by ffmpeg.
   /usr/bin/python3 tools/train/plot_log.py runs/student-v1/log.jsonl docs/model-loss.png
 """
 import json
-import subprocess
 import sys
 
 import numpy as np
+
+from png_io import write_rgb_png
 
 W, H, PAD = 720, 360, 40
 SERIES = (("rgb_mse", (220, 60, 50)), ("depth_l1", (60, 120, 220)))
@@ -44,8 +45,7 @@ def main():
     # a legend swatch per series, top right
     for k, (name, colour) in enumerate(SERIES):
         img[PAD + 8 + 14 * k:PAD + 16 + 14 * k, W - PAD - 60:W - PAD - 20] = colour
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}",
-                    "-i", "-", sys.argv[2]], input=img.tobytes(), check=True)
+    write_rgb_png(sys.argv[2], img)
     print(f"{len(recs)} points, steps {int(steps.min())}..{int(steps.max())}: red rgb_mse, blue depth_l1 "
           f"(log10 scale {lo}..{hi}, 10-point moving average) -> {sys.argv[2]}")
 

@@ -170,7 +170,8 @@ def rollout(model, x, poses, gen, grad_frames, drift=None):
     comp = []      # per frame: (compressed K list, V list)
     empty = torch.zeros(b, 4, cfg.image, cfg.image)
     motion0 = torch.zeros(b, 8)
-    if drift is not None and drift.any():
+    drifting = drift is not None and bool(drift.any())
+    if drifting:
         amount, cast = drift_strength(b, gen)
         amount = torch.where(drift, amount, torch.zeros(()))
 
@@ -218,7 +219,7 @@ def rollout(model, x, poses, gen, grad_frames, drift=None):
             noise = torch.randn(b, 3, cfg.image, cfg.image, generator=gen)
             x0, _, _ = frame_pass(model, torch.cat([noise, prev, mem], 1), ones, motion, pose, sources, "rgb")
             x0 = x0.float().clamp(-1, 1)
-            if drift is not None and drift.any() and DRIFT_FROM <= j < t - grad_frames:
+            if drifting and DRIFT_FROM <= j < t - grad_frames:
                 x0 = drift_frame(x0, amount * min(1.0, (j - DRIFT_FROM + 1) / 8), cast)
             frames.append(x0)
             commit(x0, prev, mem, pose, motion, sources)
