@@ -24,7 +24,7 @@ $py "$here/pack_resume.py" "$tmp/run/checkpoint.pt" "$tmp/resume.safetensors"
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 7 --batch 2 --clip 8 --log-every 1 \
   --threads 2 --init-model "$tmp/resume.safetensors" --init-ema "$tmp/model.safetensors" --self-context 1 \
   --self-rounds 2 --grad-weight 0.1 --lowfreq-weight 1 --prev-dropout 0.1 --memory-truth 0.5 --energy-weight 5 \
-  --head-cond 8 --prev-degrade 0.5 --near-memory 0.5 --head-lr-mult 10 | tee "$tmp/warm.log"
+  --head-cond 8 --prev-degrade 0.5 --near-memory 0.5 --head-lr-mult 10 --hole-weight 0.25 | tee "$tmp/warm.log"
 grep -q "warm start from .* at step 5" "$tmp/warm.log"
 grep -q "grew the rgb head to 8 conditioning channels" "$tmp/warm.log"
 grep -q '"step": 7' "$tmp/run2/log.jsonl"
@@ -32,7 +32,7 @@ grep -q '"step": 7' "$tmp/run2/log.jsonl"
 # then a packed discriminator carried into a later warm start
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run2" --tiny --steps 9 --batch 2 --clip 8 --log-every 1 \
   --threads 2 --head-cond 8 --self-forcing 1 --sf-length 12 --sf-batch 2 --sf-grad-frames 3 --adv-weight 0.02 \
-  --save-every 9 | tee "$tmp/sf.log"
+  --d-steps 3 --save-every 9 | tee "$tmp/sf.log"
 grep -q '"self_forcing": true' "$tmp/sf.log"
 grep -q '"d_loss"' "$tmp/sf.log"
 # returns after an emulated long drift: only drift clips; the clip comes home
@@ -107,6 +107,31 @@ flat = torch.zeros(3, 64, 64)
 flat[1] = 0.6
 assert sharpness(flat, busy) < ew.FLAT_EDGE_RATIO and ew.colour_l1(flat, busy) > 0.2, ew.colour_l1(flat, busy)
 assert ew.colour_l1(busy, busy) == 0
+# the unaligned baseline and the start view's pixels are reported per segment
+assert all(0 <= g["known_fraction"] <= 1 and math.isfinite(g["ssim_unaligned"]) for g in w["segments"]), w
+assert w["segments"][0]["known_fraction"] > 0 and math.isfinite(w["segments"][0]["known_psnr"]), w
+# the start view's mask: the start frame shows itself, and a camera turned round sees none of it
+frames = torch.randint(0, 255, (1, 2, 3, 64, 64), dtype=torch.uint8)
+depth = torch.full((1, 2, 64, 64), 5.0)
+poses = torch.tensor([[[0.0, 1.6, 0.0, 0.0, 0.0], [0.0, 1.6, 0.0, 180.0, 0.0]]])
+m = ew.start_view_mask(frames, depth, poses, "catmull_rom")
+assert m[0, 0].all() and not m[0, 1].any(), (m[0, 0].float().mean(), m[0, 1].float().mean())
+# a step forward towards a wall 5 m off sees it at 4 m; a wall 1 m in front hides it
+poses = torch.tensor([[[0.0, 1.6, 0.0, 0.0, 0.0], [0.0, 1.6, -1.0, 0.0, 0.0]]])
+depth[0, 1] = 4.0
+assert ew.start_view_mask(frames, depth, poses, "catmull_rom")[0, 1].float().mean() > 0.5
+depth[0, 1] = 1.0
+assert not ew.start_view_mask(frames, depth, poses, "catmull_rom")[0, 1].any()
+# teacher-forced regression: hole_weight only where a frame from pure noise has no warp
+sys.path.insert(0, sys.argv[2])
+from train import unknowable_weight
+noisy = torch.zeros(1, 3, 11, 4, 4)
+noisy[:, :, 6, :, :2] = 1       # the previous-frame warp shows the left half
+noisy[:, :, 10, :2, :] = 1      # the memory warp shows the top half
+batch = {"noisy_in": noisy, "t_noisy": torch.tensor([[1.0, 1.0, 0.5]])}
+wt = unknowable_weight(batch, 0.25)
+assert wt.shape == (1, 2, 1, 4, 4) and wt[0, 0, 0, 2:, 2:].eq(0.25).all() and wt[0, 0, 0, :2].eq(1).all(), wt
+assert wt[0, 0, 0, :, :2].eq(1).all() and wt[0, 1].eq(1).all(), wt     # half noise: knowable from the input
 assert 0 <= r["realism_c2st"] <= 1 and math.isfinite(r["incoming_strip"]["stretch_fill_psnr"]), r
 PY
 # the long-use measures' rollouts on the engine (eval.py --engine): a turned camera path keeps every

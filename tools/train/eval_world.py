@@ -7,7 +7,13 @@ the engine's memory rules and the shipped schedule.
                   two statistics that a flat field cannot fake: the edge
                   ratio (gradient energy over the truth's; a flat field is
                   near 0) and the colour distance (per-channel mean and
-                  spread against the truth's)
+                  spread against the truth's). Beside them, what realistic
+                  but unaligned content scores (ssim_unaligned: the true
+                  frame 50 frames away, so the same world seen elsewhere),
+                  and PSNR only on the pixels the true start frame shows
+                  (known_psnr, with known_fraction: the only part of a walk
+                  the model was given), beside the start frame warped there
+                  with true depth (known_psnr_start_warp: a perfect memory)
   idle_psnr_300   PSNR at frame 300 of a 300-frame stand-still
   return_ssim_*   SSIM at the return frame of a 360-degree turn in place
                   (80 frames) and of a walk out, turn, walk back, turn
@@ -62,22 +68,25 @@ def render_script(tool, seed, script, size):
     return frames, poses
 
 
-def random_walks(tool, out, frames, size, world_seed=None, episodes=1, seed=1):
+def random_walks(tool, out, frames, size, world_seed=None, episodes=1, seed=1, depth=False):
     """Random-walk episodes from the dataset writer (one world per episode
-    unless world_seed is given)."""
+    unless world_seed is given): frames uint8 [E, T, 3, H, W], poses, and
+    with depth=True the depth [E, T, H, W] as a third."""
     cmd = [tool, "dataset", "--out", out, "--episodes", str(episodes), "--frames", str(frames), "--size", str(size),
-           "--seed", str(seed), "-q", "--no-depth"]
+           "--seed", str(seed), "-q"] + ([] if depth else ["--no-depth"])
     if world_seed is not None:
         cmd += ["--world-seed", str(world_seed)]
     subprocess.run(cmd, check=True)
     index = json.load(open(os.path.join(out, "index.json")))
-    fr, po = [], []
+    fr, po, de = [], [], []
     for s in index["shards"]:
         d = os.path.join(out, s["dir"])
         fr.append(np.load(os.path.join(d, "frames.npy")))
         po.append(np.load(os.path.join(d, "poses.npy")))
-    fr, po = np.concatenate(fr), np.concatenate(po)
-    return torch.from_numpy(fr).permute(0, 1, 4, 2, 3), torch.from_numpy(po)   # uint8 [E, T, 3, H, W]
+        if depth:
+            de.append(np.load(os.path.join(d, "depth.npy")).astype(np.float32))
+    fr, po = torch.from_numpy(np.concatenate(fr)).permute(0, 1, 4, 2, 3), torch.from_numpy(np.concatenate(po))
+    return (fr, po, torch.from_numpy(np.concatenate(de))) if depth else (fr, po)
 
 
 def u8_to_unit(x):
@@ -107,18 +116,60 @@ def run_batch(model, start, poses, steps, seed, on_frame, truth=None):
             print(f"  frame {j}/{t - 1}", file=sys.stderr, flush=True)
 
 
+UNALIGNED_OFFSET = 50   # the wander's unaligned baseline: the true frame this many frames away
+
+
+def start_view_mask(truth, depth, poses, warp_filter):
+    """Pixels of each frame that the true start frame shows: the only part
+    of a walk the model was given, so the only part it can be held to pixel
+    by pixel. The warp (selfforce.knowable_mask) knows only the start
+    frame's depth, so far from the start it would count a place behind a
+    wall as shown; here the world point each pixel gets from the start frame
+    must also lie at the frame's own true depth. Returns (mask [B, T, H, W]
+    bool, the squared error [B, T] of the start frame warped there against
+    the truth on the mask, in 0..1 units: what a perfect memory of the start
+    would score)."""
+    from camera import basis
+    from warp import pixel_rays
+    b, t, _, h, w = truth.shape
+    u, v = pixel_rays(h, w, truth.device)
+    f0, r0, u0 = [x[:, None, None, :] for x in basis(poses[:, 0])]
+    d0 = depth[:, 0, :, :, None]
+    points = poses[:, 0, None, None, :3] + d0 * (f0 + r0 * u[None, ..., None] + u0 * v[None, ..., None])
+    start = to01(u8_to_unit(truth[:, 0]))
+    out, errs = [], []
+    for j in range(0, t, 200):
+        n = min(200, t - j)
+        rep = lambda x: x[:, None].expand(b, n, *x.shape[1:]).reshape(b * n, *x.shape[1:])  # noqa: E731
+        psrc, pdst = rep(poses[:, 0]), poses[:, j:j + n].reshape(b * n, 5)
+        seen, valid = warp(rep(points.permute(0, 3, 1, 2)), rep(depth[:, 0]), psrc, pdst, "bilinear")  # no overshoot
+        colour, _ = warp(rep(start), rep(depth[:, 0]), psrc, pdst, warp_filter)
+        z = ((seen - pdst[:, :3, None, None]) * basis(pdst)[0][:, :, None, None]).sum(1)
+        dd = depth[:, j:j + n].reshape(b * n, h, w)
+        ok = (valid[:, 0] > 0.5) & (torch.abs(z - dd) <= 0.08 * dd + 0.05)
+        true01 = to01(u8_to_unit(truth[:, j:j + n].reshape(b * n, 3, h, w)))
+        errs.append((((colour.clamp(0, 1) - true01) ** 2) * ok[:, None]).sum((1, 2, 3)).reshape(b, n))
+        out.append(ok.reshape(b, n, h, w))
+    return torch.cat(out, 1), torch.cat(errs, 1)
+
+
 def wander(model, tool, seeds, frames, steps, walk_png=None):
     size = model.cfg.image
-    truth, poses = [], []
+    truth, poses, depth = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for s in seeds:
-            f, p = random_walks(tool, os.path.join(tmp, str(s)), frames + 1, size, world_seed=s, seed=s)
+            f, p, d = random_walks(tool, os.path.join(tmp, str(s)), frames + 1, size, world_seed=s, seed=s,
+                                   depth=True)
             truth.append(f[0])
             poses.append(p[0])
-    truth, poses = torch.stack(truth), torch.stack(poses)
+            depth.append(d[0])
+    truth, poses, depth = torch.stack(truth), torch.stack(poses), torch.stack(depth)
+    known, warp_err = start_view_mask(truth, depth, poses, model.cfg.warp_filter)
     b = len(seeds)
-    seg = {k: [[] for _ in range(b)] for k in ("psnr", "ssim", "psnr_frozen", "ssim_frozen", "edge_ratio",
-                                                "colour_l1", "colour_l1_frozen")}
+    seg = {k: [[] for _ in range(b)] for k in ("psnr", "ssim", "psnr_frozen", "ssim_frozen", "ssim_unaligned",
+                                                "edge_ratio", "colour_l1", "colour_l1_frozen", "known_fraction")}
+    known_err = [[] for _ in range(b)]   # per frame: (squared error sum, pixels) on the start view's pixels
+    warp_known = [[] for _ in range(b)]  # the same for the true start frame warped there
     start01 = to01(u8_to_unit(truth[:, 0]))
     picks = []
 
@@ -126,22 +177,34 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
         if j == 0:
             return
         g01 = to01(gen)
+        other = j + UNALIGNED_OFFSET if j + UNALIGNED_OFFSET <= frames else j - UNALIGNED_OFFSET
         for e in range(b):
             t01 = to01(u8_to_unit(truth[e, j]))
             seg["psnr"][e].append(psnr(g01[e], t01))
             seg["ssim"][e].append(ssim(g01[e], t01))
             seg["psnr_frozen"][e].append(psnr(start01[e], t01))
             seg["ssim_frozen"][e].append(ssim(start01[e], t01))
+            seg["ssim_unaligned"][e].append(ssim(to01(u8_to_unit(truth[e, other])), t01))
             seg["edge_ratio"][e].append(sharpness(g01[e], t01))
             seg["colour_l1"][e].append(colour_l1(g01[e], t01))
             seg["colour_l1_frozen"][e].append(colour_l1(start01[e], t01))
+            m = known[e, j].float()
+            seg["known_fraction"][e].append(float(m.mean()))
+            known_err[e].append((float((((g01[e] - t01) ** 2) * m).sum()), 3 * float(m.sum())))
+            warp_known[e].append((float(warp_err[e, j]), 3 * float(m.sum())))
         if j % 100 == 0:
             picks.append((j, g01[0].clone()))
+
+    def known_psnr(errs):
+        err, n = sum(x for x, _ in errs), sum(y for _, y in errs)
+        return None if n == 0 else (99.0 if err == 0 else float(10 * np.log10(n / err)))
 
     run_batch(model, u8_to_unit(truth[:, 0]), poses, steps, 7, on_frame)
     worlds = []
     for e, s in enumerate(seeds):
         per = {k: [float(np.mean(v[e][i:i + 100])) for i in range(0, frames, 100)] for k, v in seg.items()}
+        per["known_psnr"] = [known_psnr(known_err[e][i:i + 100]) for i in range(0, frames, 100)]
+        per["known_psnr_start_warp"] = [known_psnr(warp_known[e][i:i + 100]) for i in range(0, frames, 100)]
         worlds.append({
             "seed": s,
             "segments": [{"frames": f"{i + 1}-{min(i + 100, frames)}", **{k: per[k][n] for k in per}}
@@ -151,6 +214,11 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
             "mean_psnr_100_on": float(np.mean(seg["psnr"][e][99:])),
             "mean_psnr_100_on_frozen": float(np.mean(seg["psnr_frozen"][e][99:])),
             "min_segment_ssim": min(per["ssim"]),
+            "mean_ssim_100_on_unaligned": float(np.mean(seg["ssim_unaligned"][e][99:])),
+            "min_segment_ssim_unaligned": min(per["ssim_unaligned"]),
+            "known_psnr_100_on": known_psnr(known_err[e][99:]),
+            "known_psnr_100_on_start_warp": known_psnr(warp_known[e][99:]),
+            "known_fraction_100_on": float(np.mean(seg["known_fraction"][e][99:])),
             "flat_segments": sum(r < FLAT_EDGE_RATIO for r in per["edge_ratio"]),
             "mean_colour_l1_100_on": float(np.mean(seg["colour_l1"][e][99:])),
             "mean_colour_l1_100_on_frozen": float(np.mean(seg["colour_l1_frozen"][e][99:])),

@@ -128,14 +128,33 @@ def degrade(prev, gen):
     return torch.cat([rgb, prev[:, 3:4]], 1)
 
 
-def losses(model, batch):
+def unknowable_weight(batch, hole_weight):
+    """Per-pixel weight [B, T-1, 1, H, W] of the teacher-forced regression:
+    hole_weight where a frame generated from pure noise has no warp to copy
+    (neither the previous-frame warp nor the memory warp shows the pixel: a
+    strip coming into view, a disocclusion), 1 elsewhere. There the truth is
+    not knowable, and full-weight regression teaches the mean of what could
+    be there: the smear the long walks show."""
+    inp = batch["noisy_in"][:, 1:]
+    seen = (inp[:, :, 6:7] > 0.5) | (inp[:, :, 10:11] > 0.5)
+    generating = (batch["t_noisy"][:, 1:] > 0.99)[..., None, None, None]
+    hole = ~seen & generating
+    return torch.where(hole, torch.full((), float(hole_weight)), torch.ones(()))
+
+
+def losses(model, batch, hole_weight=1.0):
     x0, logd = forward_clip(model, batch["clean_in"], batch["noisy_in"], batch["t_clean"], batch["t_noisy"],
                             batch["motion"], batch["poses"], batch["mem_idx"])
     x0, logd = x0.float(), logd.float()
-    rgb = F.mse_loss(x0[:, 1:], batch["target"][:, 1:])
-    depth = F.l1_loss(logd, batch["log_depth"])
     gen, truth = x0[:, 1:], batch["target"][:, 1:]
-    return rgb, depth, gradient_l1(gen, truth), lowfreq_mse(gen, truth), energy_mse(gen, truth)
+    depth = F.l1_loss(logd, batch["log_depth"])
+    if hole_weight == 1.0:
+        return F.mse_loss(gen, truth), depth, gradient_l1(gen, truth), lowfreq_mse(gen, truth), energy_mse(gen, truth)
+    w = unknowable_weight(batch, hole_weight)
+    rgb = (((gen - truth) ** 2) * w).sum() / (w.sum() * 3)
+    # the other terms see the held-back pixels only as far as their weight lets the prediction through
+    gen_w = truth + (gen - truth) * w
+    return rgb, depth, gradient_l1(gen_w, truth), lowfreq_mse(gen_w, truth), energy_mse(gen_w, truth)
 
 
 def energy_mse(a, b, cell=8):
@@ -238,14 +257,27 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args, drift=None):
     return rec, low, dep, adv, fake.detach(), real, gen_frames.detach()
 
 
-def discriminator_step(disc, dopt, real, fake):
-    """Hinge loss; returns (loss, mean logit on real, on fake)."""
-    dr, df = disc(real), disc(fake)
-    loss = F.relu(1 - dr).mean() + F.relu(1 + df).mean()
-    dopt.zero_grad(set_to_none=True)
-    loss.backward()
-    dopt.step()
-    return loss.item(), dr.mean().item(), df.mean().item()
+def discriminator_step(disc, dopt, real, fake, steps=1, gen=None):
+    """Hinge loss, `steps` updates on the same triples (the rollout that made
+    them costs 50 times an update), each after the second on a random
+    left-right mirror of every triple (a mirrored maze is still a maze):
+    returns (loss, mean logit on real, on fake) of the first update."""
+    first = None
+    for i in range(steps):
+        r, f = real, fake
+        if i > 0:
+            flip = torch.rand(real.shape[0], generator=gen) < 0.5
+            r = torch.where(flip[:, None, None, None], real.flip(-1), real)
+            flip = torch.rand(fake.shape[0], generator=gen) < 0.5
+            f = torch.where(flip[:, None, None, None], fake.flip(-1), fake)
+        dr, df = disc(r), disc(f)
+        loss = F.relu(1 - dr).mean() + F.relu(1 + df).mean()
+        dopt.zero_grad(set_to_none=True)
+        loss.backward()
+        dopt.step()
+        if first is None:
+            first = (loss.item(), dr.mean().item(), df.mean().item())
+    return first
 
 
 def same_shapes(saved, cfg):
@@ -417,6 +449,11 @@ def main():
     ap.add_argument("--know-weight", type=float, default=1.0,
                     help="weight of the MSE on pixels the true start frame shows (self-forcing steps)")
     ap.add_argument("--d-lr", type=float, default=1e-4, help="the discriminator's learning rate")
+    ap.add_argument("--d-steps", type=int, default=1,
+                    help="discriminator updates per self-forcing step, on the same triples (mirrored after the first)")
+    ap.add_argument("--hole-weight", type=float, default=1.0,
+                    help="teacher-forced steps: weight of the regression on pixels no warp shows in frames "
+                         "generated from pure noise (1: as everywhere; below 1 leaves them to the adversarial term)")
     ap.add_argument("--init-model", help="start from these weights (a resume file from pack_resume.py)")
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     ap.add_argument("--init-disc", help="and this self-forcing discriminator (pack_resume.py's .disc.safetensors)")
@@ -517,7 +554,7 @@ def main():
             if own:
                 batch = own_context_batch(model, cfg, batch, frames, depth, poses, gen, args)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-                rgb, dep, grad, low, energy = losses(model, batch)
+                rgb, dep, grad, low, energy = losses(model, batch, args.hole_weight)
             loss = (rgb + args.depth_weight * dep + args.grad_weight * grad + args.lowfreq_weight * low +
                     args.energy_weight * energy)
             adv = torch.zeros(())
@@ -528,7 +565,7 @@ def main():
             sys.exit(f"step {step}: loss is {loss.item()}; stopping")
         opt.step()
         if sf and args.adv_weight > 0:
-            dstats = discriminator_step(disc, dopt, real, fake)
+            dstats = discriminator_step(disc, dopt, real, fake, args.d_steps, gen)
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(args.ema).add_(pm, alpha=1 - args.ema)
