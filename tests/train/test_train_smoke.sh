@@ -81,8 +81,10 @@ if $py "$here/blend.py" --a "$tmp/model.safetensors" --b "$tmp/gated.safetensors
 grep -q "differ in shape" "$tmp/blend-err.txt"
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
-  --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" > "$tmp/eval.json"
+  --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" \
+  --onset-png "$tmp/onset.png" > "$tmp/eval.json"
 [ -s "$tmp/walk.png" ]
+[ -s "$tmp/onset.png" ]
 $py - "$tmp/eval.json" "$here" <<'PY'
 import json, math, sys
 r = json.load(open(sys.argv[1]))
@@ -114,14 +116,15 @@ assert w["segments"][0]["known_fraction"] > 0 and math.isfinite(w["segments"][0]
 frames = torch.randint(0, 255, (1, 2, 3, 64, 64), dtype=torch.uint8)
 depth = torch.full((1, 2, 64, 64), 5.0)
 poses = torch.tensor([[[0.0, 1.6, 0.0, 0.0, 0.0], [0.0, 1.6, 0.0, 180.0, 0.0]]])
-m = ew.start_view_mask(frames, depth, poses, "catmull_rom")
+m, err = ew.start_view_mask(frames, depth, poses, "catmull_rom")
 assert m[0, 0].all() and not m[0, 1].any(), (m[0, 0].float().mean(), m[0, 1].float().mean())
+assert err[0, 0] < 1e-3 and err[0, 1] == 0, err     # the start warped onto itself is the start
 # a step forward towards a wall 5 m off sees it at 4 m; a wall 1 m in front hides it
 poses = torch.tensor([[[0.0, 1.6, 0.0, 0.0, 0.0], [0.0, 1.6, -1.0, 0.0, 0.0]]])
 depth[0, 1] = 4.0
-assert ew.start_view_mask(frames, depth, poses, "catmull_rom")[0, 1].float().mean() > 0.5
+assert ew.start_view_mask(frames, depth, poses, "catmull_rom")[0][0, 1].float().mean() > 0.5
 depth[0, 1] = 1.0
-assert not ew.start_view_mask(frames, depth, poses, "catmull_rom")[0, 1].any()
+assert not ew.start_view_mask(frames, depth, poses, "catmull_rom")[0][0, 1].any()
 # teacher-forced regression: hole_weight only where a frame from pure noise has no warp
 sys.path.insert(0, sys.argv[2])
 from train import unknowable_weight

@@ -150,7 +150,8 @@ def world_measures(model, args, seeds):
         out["incoming_strip"] = ew.incoming_strip(model, args.world_tool, seeds, args.steps)
     if want("wander"):
         print(f"eval: wander ({args.wander_frames} frames)", file=sys.stderr, flush=True)
-        out["wander"] = ew.wander(model, args.world_tool, seeds, args.wander_frames, args.steps, args.walk_png)
+        out["wander"] = ew.wander(model, args.world_tool, seeds, args.wander_frames, args.steps, args.walk_png,
+                                  args.onset_png)
     if want("c2st"):
         print(f"eval: realism c2st ({args.c2st_worlds} worlds)", file=sys.stderr, flush=True)
         out.update(ew.realism_c2st(model, args.world_tool, args.c2st_worlds, args.steps, frames=args.c2st_frames,
@@ -192,6 +193,7 @@ def main():
                     help="of the long-use measures, run only this one (with --no-classic: it alone)")
     ap.add_argument("--wander-frames", type=int, default=2000)
     ap.add_argument("--walk-png", help="write truth over model every 100 frames of the first wander walk here")
+    ap.add_argument("--onset-png", help="and every 6 frames of its first 120 here (where new content turns to mush)")
     ap.add_argument("--c2st-worlds", type=int, default=40)
     ap.add_argument("--c2st-frames", type=int, default=300)
     ap.add_argument("--c2st-stride", type=int, default=5, help="score every Nth frame of frames 50..c2st-frames")

@@ -153,7 +153,10 @@ def start_view_mask(truth, depth, poses, warp_filter):
     return torch.cat(out, 1), torch.cat(errs, 1)
 
 
-def wander(model, tool, seeds, frames, steps, walk_png=None):
+ONSET_EVERY, ONSET_FRAMES = 6, 120   # the onset picture: where new content first turns to mush
+
+
+def wander(model, tool, seeds, frames, steps, walk_png=None, onset_png=None):
     size = model.cfg.image
     truth, poses, depth = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,7 +174,7 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
     known_err = [[] for _ in range(b)]   # per frame: (squared error sum, pixels) on the start view's pixels
     warp_known = [[] for _ in range(b)]  # the same for the true start frame warped there
     start01 = to01(u8_to_unit(truth[:, 0]))
-    picks = []
+    picks, onset = [], []
 
     def on_frame(j, gen):
         if j == 0:
@@ -194,6 +197,8 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
             warp_known[e].append((float(warp_err[e, j]), 3 * float(m.sum())))
         if j % 100 == 0:
             picks.append((j, g01[0].clone()))
+        if j % ONSET_EVERY == 0 and j <= ONSET_FRAMES:
+            onset.append((j, g01[0].clone()))
 
     def known_psnr(errs):
         err, n = sum(x for x, _ in errs), sum(y for _, y in errs)
@@ -223,11 +228,12 @@ def wander(model, tool, seeds, frames, steps, walk_png=None):
             "mean_colour_l1_100_on": float(np.mean(seg["colour_l1"][e][99:])),
             "mean_colour_l1_100_on_frozen": float(np.mean(seg["colour_l1_frozen"][e][99:])),
         })
-    if walk_png:
-        cols = [(0, start01[0])] + picks
-        top = torch.cat([to01(u8_to_unit(truth[0, j])) for j, _ in cols], 2)
-        bottom = torch.cat([g for _, g in cols], 2)
-        write_png(walk_png, torch.cat([top, bottom], 1))
+    for path, cols in ((walk_png, picks), (onset_png, onset)):
+        if path:
+            cols = [(0, start01[0])] + cols
+            top = torch.cat([to01(u8_to_unit(truth[0, j])) for j, _ in cols], 2)
+            bottom = torch.cat([g for _, g in cols], 2)
+            write_png(path, torch.cat([top, bottom], 1))
     return {"frames": frames, "worlds": worlds}
 
 
