@@ -61,6 +61,35 @@ $py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 10 --ba
   --init-disc "$tmp/resume2.disc.safetensors" --self-forcing 1 --sf-length 8 --sf-batch 2 --adv-weight 0.02 \
   --save-every 10 > "$tmp/warm2.log"
 grep -q "warm start from .* at step 9" "$tmp/warm2.log"
+# a discriminator that also sees the start frame grows from the packed one at zero
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run4" --tiny --steps 10 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --head-cond 8 --head-gates 2 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \
+  --init-disc "$tmp/resume2.disc.safetensors" --self-forcing 1 --sf-length 8 --sf-batch 2 --adv-weight 0.02 \
+  --disc-cond start > "$tmp/cond.log"
+grep -q "grew the discriminator's input to the start frame" "$tmp/cond.log"
+grep -q '"d_loss"' "$tmp/cond.log"
+$py - "$here" "$tmp/resume2.disc.safetensors" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from safetensors_io import read_safetensors
+from selfforce import PatchDiscriminator, grow_disc_input
+old, new = PatchDiscriminator().eval(), PatchDiscriminator(cond=3).eval()
+saved, _ = read_safetensors(sys.argv[2])
+old.load_state_dict(saved)
+grown, did = grow_disc_input(saved, new)
+assert did and not grow_disc_input(grown, new)[1]
+new.load_state_dict(grown)
+x = torch.rand(2, 9, 64, 64)
+with torch.no_grad():
+    a, b = old(x), new(torch.cat([x, torch.rand(2, 3, 64, 64)], 1))
+assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()   # the new channels start at zero
+try:
+    grow_disc_input(grown, old)
+    raise SystemExit("a 12-channel discriminator loaded into a 9-channel one")
+except ValueError:
+    pass
+PY
 grep -q "and 2 gates" "$tmp/warm2.log"
 # a gated run resumes from its own checkpoint, grows a U-Net in its head, and exports
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run3" --tiny --steps 11 --batch 2 --clip 8 --log-every 1 \

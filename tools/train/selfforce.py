@@ -63,12 +63,14 @@ class PatchDiscriminator(nn.Module):
     """Spectral-norm conv net over three consecutive frames (9 channels,
     64 x 64) -> an 8 x 8 grid of real/fake logits: each logit sees a
     patch, so it judges texture and edges, and the frame triple lets it see
-    flicker and drift between frames."""
+    flicker and drift between frames. With cond 3 it also sees the clip's
+    true start frame, so it can judge "a frame of this world", not only "a
+    frame of some world" (a colour the scene does not have is fake)."""
 
-    def __init__(self, frames=3, width=64):
+    def __init__(self, frames=3, width=64, cond=0):
         super().__init__()
         sn = nn.utils.spectral_norm
-        c = 3 * frames
+        c = 3 * frames + cond
         self.net = nn.Sequential(
             sn(nn.Conv2d(c, width, 4, 2, 1)), nn.LeakyReLU(0.2),
             sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
@@ -78,6 +80,26 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+def grow_disc_input(state, disc):
+    """A saved discriminator state for a net with more input channels:
+    the first conv's new input channels start at zero (and so does their
+    part of spectral norm's right singular vector), so the grown net judges
+    exactly as the saved one until training moves them. Returns (state,
+    grown: bool)."""
+    want = disc.state_dict()["net.0.weight_orig"].shape[1]
+    w = state["net.0.weight_orig"]
+    if w.shape[1] == want:
+        return state, False
+    if w.shape[1] > want:
+        raise ValueError(f"the saved discriminator reads {w.shape[1]} channels, more than this one's {want}")
+    state = dict(state)
+    extra = want - w.shape[1]
+    state["net.0.weight_orig"] = torch.cat([w, w.new_zeros(w.shape[0], extra, *w.shape[2:])], 1)
+    v = state["net.0.weight_v"]
+    state["net.0.weight_v"] = torch.cat([v, v.new_zeros(extra * w.shape[2] * w.shape[3])])
+    return state, True
 
 
 def triples(frames, at):

@@ -22,7 +22,8 @@ from data import Dataset  # noqa: E402
 from model import (GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, HeadUNet, Student, forward_clip,  # noqa: E402
                    rescale_gates)
 from retrieval import retrieve  # noqa: E402
-from selfforce import PatchDiscriminator, clip_indices, knowable_mask, rollout, triples  # noqa: E402
+from selfforce import (PatchDiscriminator, clip_indices, grow_disc_input, knowable_mask, rollout,  # noqa: E402
+                       triples)
 from warp import warp  # noqa: E402
 
 
@@ -251,9 +252,11 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args, drift=None):
     low = lowfreq_mse(gen_frames[:, at] * know, x[:, at] * know)
     log_true = torch.clamp(torch.log(torch.clamp(depth[:, at], min=1e-3)), LOG_DEPTH_MIN, LOG_DEPTH_MAX)
     dep = F.l1_loss(logd[:, at], log_true)
-    fake = triples(gen_frames, at)
+    fake, real = triples(gen_frames, at), triples(x, at)
+    if args.disc_cond == "start":   # each triple beside its clip's true start frame
+        start = x[:, 0, None].expand(x.shape[0], len(at), *x.shape[2:]).reshape(-1, *x.shape[2:])
+        fake, real = torch.cat([fake, start], 1), torch.cat([real, start], 1)
     adv = -disc(fake).mean() if args.adv_weight > 0 else torch.zeros(())
-    real = triples(x, at)
     return rec, low, dep, adv, fake.detach(), real, gen_frames.detach()
 
 
@@ -451,6 +454,9 @@ def main():
     ap.add_argument("--d-lr", type=float, default=1e-4, help="the discriminator's learning rate")
     ap.add_argument("--d-steps", type=int, default=1,
                     help="discriminator updates per self-forcing step, on the same triples (mirrored after the first)")
+    ap.add_argument("--disc-cond", choices=("none", "start"), default="none",
+                    help="start: the discriminator also sees the clip's true start frame beside each triple, so it "
+                         "can tell a colour the scene does not have (a saved 9-channel one grows at zero)")
     ap.add_argument("--hole-weight", type=float, default=1.0,
                     help="teacher-forced steps: weight of the regression on pixels no warp shows in frames "
                          "generated from pure noise (1: as everywhere; below 1 leaves them to the adversarial term)")
@@ -476,7 +482,7 @@ def main():
     ema = Student(cfg)
     ema.load_state_dict(model.state_dict())
     opt = make_optimizer(model, args.lr)
-    disc = PatchDiscriminator()
+    disc = PatchDiscriminator(cond=3 if args.disc_cond == "start" else 0)
     dopt = torch.optim.Adam(disc.parameters(), lr=args.d_lr, betas=(0.0, 0.99))
     step = warm_from = 0
     gen = torch.Generator().manual_seed(args.seed)
@@ -504,8 +510,12 @@ def main():
                     saved_opt["state"].pop(order.index(name), None)
                 opt.load_state_dict(saved_opt)
         if "disc" in state:
-            disc.load_state_dict(state["disc"])
-            dopt.load_state_dict(state["dopt"])
+            disc_state, grown = grow_disc_input(state["disc"], disc)
+            disc.load_state_dict(disc_state)
+            if grown:   # the first conv's Adam moments no longer fit: the discriminator's optimiser starts afresh
+                print("grew the discriminator's input to the start frame", flush=True)
+            else:
+                dopt.load_state_dict(state["dopt"])
         step = state["step"]
         gen.set_state(state["torch_rng"])
         rng = np.random.default_rng()
@@ -527,7 +537,10 @@ def main():
         warm_from = step  # the optimiser's moments were not kept: warm up again from here
         if args.init_disc:
             disc_weights, _ = read_safetensors(args.init_disc)
+            disc_weights, grown = grow_disc_input(disc_weights, disc)
             disc.load_state_dict(disc_weights)
+            if grown:
+                print("grew the discriminator's input to the start frame", flush=True)
         print(f"warm start from {args.init_model} at step {step} (optimiser state reset)", flush=True)
     data = Dataset(args.data)
     nparams = sum(p.numel() for p in model.parameters())
