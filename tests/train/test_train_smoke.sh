@@ -68,6 +68,10 @@ $py "$here/train.py" --data "$tmp/data" --run "$tmp/run4" --tiny --steps 10 --ba
   --disc-cond start > "$tmp/cond.log"
 grep -q "grew the discriminator's input to the start frame" "$tmp/cond.log"
 grep -q '"d_loss"' "$tmp/cond.log"
+# ... and a run that saved one does not resume without it, with a clear error
+if $py "$here/train.py" --data "$tmp/data" --run "$tmp/run4" --tiny --steps 11 --batch 2 --clip 8 --threads 2 \
+  --head-cond 8 --head-gates 2 > /dev/null 2> "$tmp/cond-err.txt"; then exit 1; fi
+grep -q "trained with --disc-cond start" "$tmp/cond-err.txt"
 $py - "$here" "$tmp/resume2.disc.safetensors" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])

@@ -261,10 +261,10 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args, drift=None):
 
 
 def discriminator_step(disc, dopt, real, fake, steps=1, gen=None):
-    """Hinge loss, `steps` updates on the same triples (the rollout that made
-    them costs 50 times an update), each after the second on a random
-    left-right mirror of every triple (a mirrored maze is still a maze):
-    returns (loss, mean logit on real, on fake) of the first update."""
+    """Hinge loss, `steps` updates on the same triples (a rollout is dear,
+    an update cheap), the second and later on a random left-right mirror of
+    each triple (a mirrored maze is still a maze): returns (loss, mean
+    logit on real, on fake) of the first update."""
     first = None
     for i in range(steps):
         r, f = real, fake
@@ -510,7 +510,10 @@ def main():
                     saved_opt["state"].pop(order.index(name), None)
                 opt.load_state_dict(saved_opt)
         if "disc" in state:
-            disc_state, grown = grow_disc_input(state["disc"], disc)
+            try:
+                disc_state, grown = grow_disc_input(state["disc"], disc)
+            except ValueError as e:
+                sys.exit(f"{ckpt_path}: {e} (it was trained with --disc-cond start)")
             disc.load_state_dict(disc_state)
             if grown:   # the first conv's Adam moments no longer fit: the discriminator's optimiser starts afresh
                 print("grew the discriminator's input to the start frame", flush=True)
@@ -537,7 +540,10 @@ def main():
         warm_from = step  # the optimiser's moments were not kept: warm up again from here
         if args.init_disc:
             disc_weights, _ = read_safetensors(args.init_disc)
-            disc_weights, grown = grow_disc_input(disc_weights, disc)
+            try:
+                disc_weights, grown = grow_disc_input(disc_weights, disc)
+            except ValueError as e:
+                sys.exit(f"{args.init_disc}: {e} (it was trained with --disc-cond start)")
             disc.load_state_dict(disc_weights)
             if grown:
                 print("grew the discriminator's input to the start frame", flush=True)
