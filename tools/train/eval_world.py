@@ -40,9 +40,10 @@ import torch.nn.functional as F
 
 import engine_rollout
 from batch_session import BatchSession
+from camera import basis
 from metrics import psnr, sharpness, ssim
 from png_io import write_rgb_png
-from warp import warp
+from warp import depths_agree, pixel_rays, warp
 
 SPIN_SCRIPT = "80 turn_right\n"                                            # 80 x 4.5 = 360 degrees
 OUT_AND_BACK_SCRIPT = "24 forward\n40 turn_right\n24 forward\n40 turn_right\n"
@@ -129,8 +130,6 @@ def start_view_mask(truth, depth, poses, warp_filter):
     bool, the squared error [B, T] of the start frame warped there against
     the truth on the mask, in 0..1 units: what a perfect memory of the start
     would score)."""
-    from camera import basis
-    from warp import pixel_rays
     b, t, _, h, w = truth.shape
     u, v = pixel_rays(h, w, truth.device)
     f0, r0, u0 = [x[:, None, None, :] for x in basis(poses[:, 0])]
@@ -146,7 +145,7 @@ def start_view_mask(truth, depth, poses, warp_filter):
         colour, _ = warp(rep(start), rep(depth[:, 0]), psrc, pdst, warp_filter)
         z = ((seen - pdst[:, :3, None, None]) * basis(pdst)[0][:, :, None, None]).sum(1)
         dd = depth[:, j:j + n].reshape(b * n, h, w)
-        ok = (valid[:, 0] > 0.5) & (torch.abs(z - dd) <= 0.08 * dd + 0.05)
+        ok = (valid[:, 0] > 0.5) & depths_agree(z, dd)
         true01 = to01(u8_to_unit(truth[:, j:j + n].reshape(b * n, 3, h, w)))
         errs.append((((colour.clamp(0, 1) - true01) ** 2) * ok[:, None]).sum((1, 2, 3)).reshape(b, n))
         out.append(ok.reshape(b, n, h, w))

@@ -26,6 +26,12 @@ MIN_DEPTH = 0.05
 FILTERS = ("bilinear", "catmull_rom")
 
 
+def depths_agree(found, expected):
+    """The warp's occlusion test: a depth found along a ray matches the
+    expected one within DEPTH_TOLERANCE of it plus 5 cm."""
+    return torch.abs(found - expected) <= DEPTH_TOLERANCE * expected + 0.05
+
+
 def pixel_rays(h, w, device):
     """Per-pixel (u, v) image-plane coordinates, [h, w] each."""
     f = focal_px(w)
@@ -130,7 +136,7 @@ def warp(src_rgb, src_depth, src_pose, dst_pose, filter="bilinear"):
     py = h / 2 - 0.5 - sy * f
     d = _nearest(src_depth, px, py)
     inside = (px > -0.5) & (px < w - 0.5) & (py > -0.5) & (py < h - 0.5) & (zs > MIN_DEPTH)
-    agree = torch.abs(d - zs) <= DEPTH_TOLERANCE * zs + 0.05
+    agree = depths_agree(d, zs)
     valid = (inside & agree).float()[:, None]
     sample = _catmull_rom if filter == "catmull_rom" else _bilinear
     return sample(src_rgb, px, py) * valid, valid
