@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,7 @@ static void test_flat_memory(const char *path, int frames)
     static const float walk[5] = {0.8f, 0.1f, 0.5f, 0.05f, 0.0f};
     uint64_t dev50 = 0;
     long rss50 = 0;
-    size_t heap50 = 0;
+    size_t heap50 = 0, heap_low = SIZE_MAX;
     worldkv_stats st50 = {0}, st;
     int nan = 0;
     float *chw = malloc(sizeof(float) * 3 * 64 * 64);
@@ -199,6 +200,10 @@ static void test_flat_memory(const char *path, int frames)
             CHECK(worldkv_session_last_frame(s, chw, NULL, err, sizeof err) == 0);
             for (int i = 0; i < 3 * 64 * 64; i++)
                 nan += chw[i] != chw[i];
+        }
+        if (f >= 50 && f % 50 == 0) {
+            size_t heap = mallinfo2().uordblks;
+            heap_low = heap < heap_low ? heap : heap_low;
         }
         if (f == 50) {
             proc_memory_kb(&rss50, NULL);
@@ -213,25 +218,33 @@ static void test_flat_memory(const char *path, int frames)
     worldkv_session_get_stats(s, &st);
     uint64_t dev1000 = st.device_bytes;
     printf("  frames 50 -> %d: device %llu -> %llu bytes, KV memory %llu -> %llu bytes, heap in use %zu -> %zu "
-           "bytes, RSS %ld -> %ld kB, %d/%d slots, NaN values %d\n",
+           "bytes (lowest %zu), RSS %ld -> %ld kB, %d/%d slots, NaN values %d\n",
            frames, (unsigned long long)dev50, (unsigned long long)dev1000, (unsigned long long)st50.memory_bytes,
-           (unsigned long long)st.memory_bytes, heap50, heap1000, rss50, rss1000, st.memory_slots_used, st.memory_slots, nan);
+           (unsigned long long)st.memory_bytes, heap50, heap1000, heap_low, rss50, rss1000, st.memory_slots_used,
+           st.memory_slots, nan);
     CHECK(dev1000 == dev50);
     CHECK(st.memory_bytes == st50.memory_bytes);
     CHECK(st.memory_slots_used == 8); /* full, and held at M */
 #ifndef __SANITIZE_ADDRESS__
-    /* the heap jitters by a few hundred bytes inside Mesa (descriptor pools,
-     * submit bookkeeping; measured: one 4 kB step before frame 100, then
-     * +-200 bytes with no trend through frame 600); a per-frame leak of
-     * even 16 bytes would exceed this bound by frame 1000 */
-    CHECK(heap1000 >= heap50 ? heap1000 - heap50 <= 12288 : heap50 - heap1000 <= 12288);
+    /* A leak is growth, so only growth fails, measured from the lowest heap
+     * seen at any 50th frame: a one-time release (1 MiB once in CI, source
+     * not traced) does not fail it, and a leak that refills the release is
+     * growth from that low point (simulated: 1 MiB freed at frame 600
+     * passes; 16 bytes a frame leaked after it fails). The heap jitters by a
+     * few hundred bytes (descriptor pools, submit bookkeeping; measured: one
+     * 4 kB step before frame 100, then +-200 bytes with no trend through
+     * frame 600); a per-frame leak of even 16 bytes would exceed this bound
+     * by frame 1000. */
+    if (heap1000 < heap50)
+        printf("  heap released %zu bytes between frame 50 and frame %d\n", heap50 - heap1000, frames);
+    CHECK(heap1000 <= heap_low + 12288); /* heap_low <= heap50: growth since frame 50 fails too */
     /* RSS also counts Mesa's worker threads; with a cold shader cache its
      * background writer settles a little later (1.7 MB seen in CI) */
     CHECK(rss1000 - rss50 <= 8192);
 #else
     /* AddressSanitizer keeps freed memory in quarantine and replaces
      * mallinfo2: host memory says nothing there (the plain build checks it) */
-    (void)heap50, (void)heap1000, (void)rss50, (void)rss1000;
+    (void)heap50, (void)heap1000, (void)heap_low, (void)rss50, (void)rss1000;
 #endif
     CHECK(nan == 0);
     free(chw);
