@@ -68,6 +68,41 @@ $py "$here/train.py" --data "$tmp/data" --run "$tmp/run4" --tiny --steps 10 --ba
   --disc-cond start > "$tmp/cond.log"
 grep -q "grew the discriminator's input to the start frame" "$tmp/cond.log"
 grep -q '"d_loss"' "$tmp/cond.log"
+# a bank of recent triples: the discriminator warms up on rollouts of the
+# starting model, then --d-steps draws its later updates from the bank
+$py "$here/train.py" --data "$tmp/data" --run "$tmp/run5" --tiny --steps 11 --batch 2 --clip 8 --log-every 1 \
+  --threads 2 --head-cond 8 --head-gates 2 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \
+  --init-disc "$tmp/resume2.disc.safetensors" --self-forcing 1 --sf-length 8 --sf-batch 2 --sf-grad-frames 2 \
+  --adv-weight 0.02 --disc-cond start --disc-bank 10 --disc-warmup 4 --d-steps 3 > "$tmp/bank.log"
+grep -q "discriminator warm-up: update 4/4" "$tmp/bank.log"
+grep -q '"d_accuracy_after"' "$tmp/run5/log.jsonl"
+grep -q '"d_loss"' "$tmp/run5/log.jsonl"
+$py "$here/plot_log.py" "$tmp/run5/log.jsonl" "$tmp/bank-loss.png" > /dev/null   # skips the warm-up record
+if $py "$here/train.py" --data "$tmp/data" --run "$tmp/run6" --tiny --steps 1 --disc-warmup 4 \
+  > /dev/null 2> "$tmp/bank-err.txt"; then exit 1; fi
+grep -q "needs --disc-bank" "$tmp/bank-err.txt"
+$py - "$here" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from disc_bank import TripleBank
+bank = TripleBank(3)
+for k in range(5):   # 5 pairs into 3 places: the oldest two make way
+    bank.add(torch.full((1, 2, 2, 4), float(k)), torch.full((1, 2, 2, 4), -float(k)))
+assert bank.size == 3 and sorted(bank.real[:, 0, 0, 0].tolist()) == [2.0, 3.0, 4.0]
+ramp = torch.arange(4.0).expand(1, 2, 2, 4)
+bank = TripleBank(2)
+bank.add(ramp, -ramp)
+r, f = bank.sample(64, torch.Generator().manual_seed(0))
+assert r.shape == (64, 2, 2, 4) and r.dtype == torch.float32 and torch.equal(f, -r)   # a pair mirrors together
+flipped = r[:, 0, 0, 0] == 3
+assert 10 < int(flipped.sum()) < 54 and torch.equal(r[flipped][0], ramp[0].flip(-1))
+try:
+    TripleBank(2).sample(1, torch.Generator())
+    raise SystemExit("an empty bank gave a sample")
+except ValueError:
+    pass
+PY
 # ... and a run that saved one does not resume without it, with a clear error
 if $py "$here/train.py" --data "$tmp/data" --run "$tmp/run4" --tiny --steps 11 --batch 2 --clip 8 --threads 2 \
   --head-cond 8 --head-gates 2 > /dev/null 2> "$tmp/cond-err.txt"; then exit 1; fi

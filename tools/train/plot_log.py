@@ -26,6 +26,7 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     recs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    recs = [r for r in recs if "rgb_mse" in r]   # not events such as a discriminator warm-up
     steps = np.array([r["step"] for r in recs], dtype=float)
     img = np.full((H, W, 3), 255, np.uint8)
     img[H - PAD, PAD:W - PAD] = 0

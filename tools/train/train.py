@@ -4,7 +4,8 @@
 
 Every --save-every steps it writes RUN/checkpoint.pt (model, EMA, optimiser,
 step, RNG) atomically; started again with the same --run it resumes there.
-Progress goes to RUN/log.jsonl, one JSON object per logged step.
+Progress goes to RUN/log.jsonl, one JSON object per logged step (and one
+for a discriminator warm-up, --disc-warmup).
 """
 import argparse
 import json
@@ -24,6 +25,7 @@ from model import (GATE_BIAS_INIT, LOG_DEPTH_MAX, LOG_DEPTH_MIN, Config, HeadUNe
 from retrieval import retrieve  # noqa: E402
 from selfforce import (PatchDiscriminator, clip_indices, grow_disc_input, knowable_mask, rollout,  # noqa: E402
                        triples)
+from disc_bank import TripleBank, disc_accuracy  # noqa: E402
 from warp import warp  # noqa: E402
 
 
@@ -260,15 +262,20 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args, drift=None):
     return rec, low, dep, adv, fake.detach(), real, gen_frames.detach()
 
 
-def discriminator_step(disc, dopt, real, fake, steps=1, gen=None):
-    """Hinge loss, `steps` updates on the same triples (a rollout is dear,
-    an update cheap), the second and later on a random left-right mirror of
-    each triple (a mirrored maze is still a maze): returns (loss, mean
-    logit on real, on fake) of the first update."""
+def discriminator_step(disc, dopt, real, fake, steps=1, gen=None, bank=None):
+    """Hinge loss, `steps` updates (a rollout is dear, an update cheap): the
+    first on these triples, the second and later on a random left-right
+    mirror of each (a mirrored maze is still a maze) or, with a bank
+    (disc_bank.py), on as many triples drawn from it, these included.
+    Returns (loss, mean logit on real, on fake) of the first update."""
+    if bank is not None:
+        bank.add(real, fake)
     first = None
     for i in range(steps):
         r, f = real, fake
-        if i > 0:
+        if i > 0 and bank is not None:
+            r, f = bank.sample(real.shape[0], gen)
+        elif i > 0:
             flip = torch.rand(real.shape[0], generator=gen) < 0.5
             r = torch.where(flip[:, None, None, None], real.flip(-1), real)
             flip = torch.rand(fake.shape[0], generator=gen) < 0.5
@@ -281,6 +288,36 @@ def discriminator_step(disc, dopt, real, fake, steps=1, gen=None):
         if first is None:
             first = (loss.item(), dr.mean().item(), df.mean().item())
     return first
+
+
+def warm_discriminator(model, disc, dopt, bank, data, rng, gen, args):
+    """Before the first generator step: fill the bank with rollouts of the
+    model as it is (no gradients), then train the discriminator on it for
+    args.disc_warmup updates, so the generator meets a discriminator that
+    already tells its frames from the truth. One more rollout, kept out of
+    the bank, measures how often it does."""
+    def triples_of_one_rollout():
+        x, d, p, drift = self_forcing_clips(data, rng, gen, args)
+        with torch.no_grad():
+            _, _, _, _, fake, real, _ = self_forcing_losses(model, disc, x, d, p, gen, args, drift)
+        return real, fake
+
+    held_real, held_fake = triples_of_one_rollout()
+    while bank.size < bank.capacity:
+        bank.add(*triples_of_one_rollout())
+        print(f"\rdiscriminator warm-up: bank {bank.size}/{bank.capacity} triples", end="", flush=True)
+    before = disc_accuracy(disc, held_real, held_fake)
+    print(f"\ndiscriminator warm-up: held-out accuracy {before:.3f} before", flush=True)
+    for i in range(args.disc_warmup):
+        r, f = bank.sample(held_real.shape[0], gen)
+        loss = F.relu(1 - disc(r)).mean() + F.relu(1 + disc(f)).mean()
+        dopt.zero_grad(set_to_none=True)
+        loss.backward()
+        dopt.step()
+        if (i + 1) % 100 == 0 or i + 1 == args.disc_warmup:
+            print(f"discriminator warm-up: update {i + 1}/{args.disc_warmup}, hinge {loss.item():.3f}, held-out "
+                  f"accuracy {disc_accuracy(disc, held_real, held_fake):.3f}", flush=True)
+    return before, disc_accuracy(disc, held_real, held_fake)
 
 
 def same_shapes(saved, cfg):
@@ -453,10 +490,17 @@ def main():
                     help="weight of the MSE on pixels the true start frame shows (self-forcing steps)")
     ap.add_argument("--d-lr", type=float, default=1e-4, help="the discriminator's learning rate")
     ap.add_argument("--d-steps", type=int, default=1,
-                    help="discriminator updates per self-forcing step, on the same triples (mirrored after the first)")
+                    help="discriminator updates per self-forcing step: the first on its triples, the later ones on "
+                         "them mirrored or, with --disc-bank, on triples drawn from the bank")
     ap.add_argument("--disc-cond", choices=("none", "start"), default="none",
                     help="start: the discriminator also sees the clip's true start frame beside each triple, so it "
                          "can tell a colour the scene does not have (a saved 9-channel one grows at zero)")
+    ap.add_argument("--disc-bank", type=int, default=0,
+                    help="keep the last N real and fake triples (disc_bank.py): --d-steps updates after the first "
+                         "draw from them instead of mirroring the current batch (0: off)")
+    ap.add_argument("--disc-warmup", type=int, default=0,
+                    help="with --disc-bank on a new or warm-started run: fill the bank with rollouts of the "
+                         "starting model and train the discriminator this many updates before the first step")
     ap.add_argument("--hole-weight", type=float, default=1.0,
                     help="teacher-forced steps: weight of the regression on pixels no warp shows in frames "
                          "generated from pure noise (1: as everywhere; below 1 leaves them to the adversarial term)")
@@ -464,6 +508,8 @@ def main():
     ap.add_argument("--init-ema", help="and this EMA (the exported model); both needed for a warm start")
     ap.add_argument("--init-disc", help="and this self-forcing discriminator (pack_resume.py's .disc.safetensors)")
     args = ap.parse_args()
+    if args.disc_warmup and not (args.disc_bank and args.self_forcing > 0 and args.adv_weight > 0):
+        sys.exit("--disc-warmup needs --disc-bank N, --self-forcing and --adv-weight above 0")
 
     torch.set_num_threads(args.threads)
     if not args.no_bf16 and not args.bf16 and not bf16_is_faster():
@@ -485,6 +531,7 @@ def main():
     disc = PatchDiscriminator(cond=3 if args.disc_cond == "start" else 0)
     dopt = torch.optim.Adam(disc.parameters(), lr=args.d_lr, betas=(0.0, 0.99))
     step = warm_from = 0
+    resumed = False
     gen = torch.Generator().manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     if os.path.exists(ckpt_path):
@@ -523,6 +570,7 @@ def main():
         gen.set_state(state["torch_rng"])
         rng = np.random.default_rng()
         rng.bit_generator.state = state["np_rng"]
+        resumed = True
         print(f"resumed {ckpt_path} at step {step}", flush=True)
     elif args.init_model:
         if not args.init_ema:
@@ -552,6 +600,11 @@ def main():
     nparams = sum(p.numel() for p in model.parameters())
     print(f"student: {nparams / 1e6:.2f}M parameters, config {cfg.to_dict()}", flush=True)
     log = open(os.path.join(args.run, "log.jsonl"), "a")
+    bank = TripleBank(args.disc_bank) if args.disc_bank else None
+    if args.disc_warmup and not resumed:   # a resumed run's discriminator was trained already
+        before, after = warm_discriminator(model, disc, dopt, bank, data, rng, gen, args)
+        log.write(json.dumps(dict(step=step, disc_warmup=args.disc_warmup, disc_bank=args.disc_bank,
+                                  d_accuracy_before=before, d_accuracy_after=after)) + "\n")
     t_last = time.time()
     while step < args.steps:
         lr = args.lr * min(1.0, max(0.05, (step - warm_from + 1) / args.warmup))
@@ -584,7 +637,7 @@ def main():
             sys.exit(f"step {step}: loss is {loss.item()}; stopping")
         opt.step()
         if sf and args.adv_weight > 0:
-            dstats = discriminator_step(disc, dopt, real, fake, args.d_steps, gen)
+            dstats = discriminator_step(disc, dopt, real, fake, args.d_steps, gen, bank)
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(args.ema).add_(pm, alpha=1 - args.ema)
