@@ -73,7 +73,7 @@ grep -q '"d_loss"' "$tmp/cond.log"
 $py "$here/train.py" --data "$tmp/data" --run "$tmp/run5" --tiny --steps 11 --batch 2 --clip 8 --log-every 1 \
   --threads 2 --head-cond 8 --head-gates 2 --init-model "$tmp/resume2.safetensors" --init-ema "$tmp/model.safetensors" \
   --init-disc "$tmp/resume2.disc.safetensors" --self-forcing 1 --sf-length 8 --sf-batch 2 --sf-grad-frames 2 \
-  --adv-weight 0.02 --disc-cond start --disc-bank 10 --disc-warmup 4 --d-steps 3 > "$tmp/bank.log"
+  --adv-weight 0.02 --disc-cond start --disc-bank 10 --disc-warmup 4 --d-steps 3 --adv-where known > "$tmp/bank.log"
 grep -q "discriminator warm-up: update 4/4" "$tmp/bank.log"
 grep -q '"d_accuracy_after"' "$tmp/run5/log.jsonl"
 grep -q '"d_loss"' "$tmp/run5/log.jsonl"
@@ -148,6 +148,19 @@ if $py "$here/blend.py" --a "$tmp/model.safetensors" --b "$tmp/gated.safetensors
   --out "$tmp/bad.safetensors" 2> "$tmp/blend-err.txt"; then exit 1; fi
 grep -q "differ in shape" "$tmp/blend-err.txt"
 $py "$here/plot_log.py" "$tmp/run/log.jsonl" "$tmp/loss.png"
+# the quick onset picture: truth, then one row per model (an export, a checkpoint's raw weights)
+$py "$here/onset.py" --world-tool "$world" --world 31 --last 12 --out "$tmp/onset-rows.png" "$tmp/model.safetensors" \
+  "$tmp/run/checkpoint.pt:raw" | grep -q "2 model row"
+$py - "$tmp/onset-rows.png" <<'PY'
+import struct, sys
+head = open(sys.argv[1], "rb").read(24)
+w, h = struct.unpack(">II", head[16:24])
+assert (w, h) == (3 * 128, 3 * 128), (w, h)   # frames 0, 6, 12 (shown at 2x); truth and two models
+PY
+if $py "$here/onset.py" --world-tool "$world" --out "$tmp/x.png" "$tmp/model.safetensors:raw" 2> "$tmp/onset-err.txt"; then
+  exit 1
+fi
+grep -q "not a checkpoint" "$tmp/onset-err.txt"
 $py "$here/eval.py" --model "$tmp/model.safetensors" --seeds 31 --episodes-per-seed 1 --world-tool "$world" \
   --steps 1 --wander-frames 120 --c2st-worlds 4 --c2st-frames 60 --walk-png "$tmp/walk.png" \
   --onset-png "$tmp/onset.png" > "$tmp/eval.json"

@@ -248,13 +248,18 @@ def self_forcing_losses(model, disc, x, depth, poses, gen, args, drift=None):
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
         gen_frames, logd = rollout(model, x, poses, gen, g, drift)
     at = list(range(t - g, t))
-    know = knowable_mask(x, depth, poses, model.cfg.warp_filter)[:, at, None]
+    know_all = knowable_mask(x, depth, poses, model.cfg.warp_filter)
+    know = know_all[:, at, None]
     err = (gen_frames[:, at] - x[:, at]) ** 2 * know
     rec = err.sum() / (know.sum() * 3 + 1.0)
     low = lowfreq_mse(gen_frames[:, at] * know, x[:, at] * know)
     log_true = torch.clamp(torch.log(torch.clamp(depth[:, at], min=1e-3)), LOG_DEPTH_MIN, LOG_DEPTH_MAX)
     dep = F.l1_loss(logd[:, at], log_true)
-    fake, real = triples(gen_frames, at), triples(x, at)
+    judged = gen_frames
+    if args.adv_where == "known":   # same values; the adversarial gradient reaches only pixels the start shows
+        k = know_all[:, :, None].to(gen_frames.dtype)
+        judged = gen_frames * k + gen_frames.detach() * (1 - k)
+    fake, real = triples(judged, at), triples(x, at)
     if args.disc_cond == "start":   # each triple beside its clip's true start frame
         start = x[:, 0, None].expand(x.shape[0], len(at), *x.shape[2:]).reshape(-1, *x.shape[2:])
         fake, real = torch.cat([fake, start], 1), torch.cat([real, start], 1)
@@ -495,6 +500,9 @@ def main():
     ap.add_argument("--disc-cond", choices=("none", "start"), default="none",
                     help="start: the discriminator also sees the clip's true start frame beside each triple, so it "
                          "can tell a colour the scene does not have (a saved 9-channel one grows at zero)")
+    ap.add_argument("--adv-where", choices=("all", "known"), default="all",
+                    help="known: the adversarial gradient reaches only pixels the true start frame shows (where "
+                         "it sharpens); what no view shows is left to regression")
     ap.add_argument("--disc-bank", type=int, default=0,
                     help="keep the last N real and fake triples (disc_bank.py): --d-steps updates after the first "
                          "draw from them instead of mirroring the current batch (0: off)")
