@@ -204,10 +204,11 @@ static void test_flat_memory(const char *path, int frames)
         if (f >= 50 && f % 50 == 0) {
             size_t heap = mallinfo2().uordblks;
             heap_low = heap < heap_low ? heap : heap_low;
+            if (f == 50)
+                heap50 = heap;
         }
         if (f == 50) {
             proc_memory_kb(&rss50, NULL);
-            heap50 = mallinfo2().uordblks;
             worldkv_session_get_stats(s, &st50);
             dev50 = st50.device_bytes;
         }

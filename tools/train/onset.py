@@ -16,12 +16,11 @@ import tempfile
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import eval_world as ew  # noqa: E402
 from checkpoint import load_student  # noqa: E402
 from eval_world import ONSET_EVERY  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load(spec):

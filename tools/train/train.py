@@ -285,14 +285,21 @@ def discriminator_step(disc, dopt, real, fake, steps=1, gen=None, bank=None):
             r = torch.where(flip[:, None, None, None], real.flip(-1), real)
             flip = torch.rand(fake.shape[0], generator=gen) < 0.5
             f = torch.where(flip[:, None, None, None], fake.flip(-1), fake)
-        dr, df = disc(r), disc(f)
-        loss = F.relu(1 - dr).mean() + F.relu(1 + df).mean()
-        dopt.zero_grad(set_to_none=True)
-        loss.backward()
-        dopt.step()
+        stats = hinge_update(disc, dopt, r, f)
         if first is None:
-            first = (loss.item(), dr.mean().item(), df.mean().item())
+            first = stats
     return first
+
+
+def hinge_update(disc, dopt, real, fake):
+    """One discriminator update on the hinge loss: returns (loss, mean logit
+    on real, on fake)."""
+    dr, df = disc(real), disc(fake)
+    loss = F.relu(1 - dr).mean() + F.relu(1 + df).mean()
+    dopt.zero_grad(set_to_none=True)
+    loss.backward()
+    dopt.step()
+    return loss.item(), dr.mean().item(), df.mean().item()
 
 
 def warm_discriminator(model, disc, dopt, bank, data, rng, gen, args):
@@ -311,18 +318,15 @@ def warm_discriminator(model, disc, dopt, bank, data, rng, gen, args):
     while bank.size < bank.capacity:
         bank.add(*triples_of_one_rollout())
         print(f"\rdiscriminator warm-up: bank {bank.size}/{bank.capacity} triples", end="", flush=True)
-    before = disc_accuracy(disc, held_real, held_fake)
+    before = after = disc_accuracy(disc, held_real, held_fake)
     print(f"\ndiscriminator warm-up: held-out accuracy {before:.3f} before", flush=True)
     for i in range(args.disc_warmup):
-        r, f = bank.sample(held_real.shape[0], gen)
-        loss = F.relu(1 - disc(r)).mean() + F.relu(1 + disc(f)).mean()
-        dopt.zero_grad(set_to_none=True)
-        loss.backward()
-        dopt.step()
-        if (i + 1) % 100 == 0 or i + 1 == args.disc_warmup:
-            print(f"discriminator warm-up: update {i + 1}/{args.disc_warmup}, hinge {loss.item():.3f}, held-out "
-                  f"accuracy {disc_accuracy(disc, held_real, held_fake):.3f}", flush=True)
-    return before, disc_accuracy(disc, held_real, held_fake)
+        loss, _, _ = hinge_update(disc, dopt, *bank.sample(held_real.shape[0], gen))
+        if (i + 1) % 100 == 0 or i + 1 == args.disc_warmup:   # the last update always reports
+            after = disc_accuracy(disc, held_real, held_fake)
+            print(f"discriminator warm-up: update {i + 1}/{args.disc_warmup}, hinge {loss:.3f}, held-out "
+                  f"accuracy {after:.3f}", flush=True)
+    return before, after
 
 
 def same_shapes(saved, cfg):
